@@ -1,0 +1,38 @@
+# Thin front end: every target is a script under lab/.
+#   make run    [KERNEL=patched|baseline]   boot, show the DAX page life cycle
+#   make check  [KERNEL=both|patched|baseline]  build, run the suite, judge
+#   make shell  [KERNEL=...]                interactive guest
+#   make build  [KERNEL=...] [DEBUG=kasan]  just build a kernel
+#   make patches                            export build/linux to patches/
+# V=1 prints the QEMU command line.
+KERNEL ?= patched
+export V DEBUG
+
+.PHONY: run check shell build tree deps patches tests clean
+
+deps:
+	@lab/deps.sh
+
+tree: deps
+	@lab/tree.sh
+
+build: tree
+	@lab/build.sh $(KERNEL)
+
+tests:
+	@$(MAKE) -s -C tests
+
+run: build tests
+	@lab/vm.sh -k $(KERNEL) -n demo -t 600 -- build/tests/demo
+
+check:
+	@lab/check.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)
+
+shell: build
+	@lab/vm.sh -k $(KERNEL) -n shell -s
+
+patches:
+	@lab/format-patches.sh
+
+clean:
+	rm -rf results build/tests

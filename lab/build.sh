@@ -1,0 +1,53 @@
+#!/bin/bash
+# Build a lab kernel: build.sh patched|baseline
+# Config = tinyconfig + lab/configs/{base,dax,debug}.config (+ kasan.config
+# when DEBUG=kasan); every option the fragments ask for is verified.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kernel=${1:-patched}
+check_kernel_name "$kernel"
+frags=("$LAB_TOP"/lab/configs/{base,dax,debug}.config)
+case "${DEBUG:-}" in
+"") ;;
+kasan) frags+=("$LAB_TOP/lab/configs/kasan.config") ;;
+*) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan or leave it unset)" ;;
+esac
+
+src=$(kernel_src "$kernel")
+out=$(kernel_out "$kernel")
+mkdir -p "$out"
+kmake() { make -s -C "$src" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
+
+# Regenerate .config only when the fragments change: a new .config
+# rebuilds nearly everything.
+stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)
+if [ "$(cat "$out/.lab-config" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.config" ]; then
+	note "configuring $kernel kernel in $out"
+	kmake tinyconfig >/dev/null
+	"$src"/scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
+	kmake olddefconfig >/dev/null
+	echo "$stamp" >"$out/.lab-config"
+fi
+
+# Every requested option must have survived dependency resolution.
+bad=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=n) opt=${line%=n}
+		grep -q "^$opt=" "$out/.config" && { note "$opt is set, wanted n"; bad=1; } ;;
+	CONFIG_*=*) grep -qx "$line" "$out/.config" ||
+		{ note "config option not set as requested: $line"; bad=1; } ;;
+	esac
+done < <(cat "${frags[@]}")
+[ $bad = 0 ] || die "kernel config for $kernel is missing required options (see above)"
+
+note "building $kernel kernel ($(git -C "$src" describe --always --tags 2>/dev/null))"
+kmake bzImage modules
+
+# The probe module is built per kernel in its own copy of the source.
+probe=$out/probe
+rm -rf "$probe" && mkdir -p "$probe"
+cp "$LAB_TOP"/tests/probe/* "$probe"/
+kmake M="$probe" modules
+note "built $out/arch/x86/boot/bzImage and $probe/lab_probe.ko"

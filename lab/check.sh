@@ -1,0 +1,50 @@
+#!/bin/bash
+# make check: build the kernels and the tests, run the regression suite in
+# the guest on each kernel and judge the results.
+#   check.sh [patched|baseline|both]      (default both: the contract
+#                                          tests need the baseline too)
+# Ends with the line "N passed, N failed, N skipped".
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+which=${1:-both}
+case $which in
+both) kernels=(patched baseline) ;;
+patched | baseline) kernels=("$which") ;;
+*) die "unknown KERNEL='$which' (use patched, baseline or both)" ;;
+esac
+
+"$LAB_TOP"/lab/deps.sh
+"$LAB_TOP"/lab/tree.sh
+mkdir -p "$LAB_RESULTS"
+host=0 host_fail=0
+hostcheck() {	# hostcheck NAME CMD...: a host-side step counted as a test
+	local name=$1
+	shift
+	if "$@"; then
+		echo "host: ok   $name"
+		host=$((host + 1))
+	else
+		echo "host: FAIL $name"
+		host_fail=$((host_fail + 1))
+	fi
+}
+
+for k in "${kernels[@]}"; do
+	hostcheck "build $k kernel" "$LAB_TOP"/lab/build.sh "$k"
+done
+hostcheck "build tests" make -s -C "$LAB_TOP/tests"
+
+for k in "${kernels[@]}"; do
+	# The VM run fails on a dmesg warning or timeout; test verdicts come
+	# from the TAP files, judged below.
+	hostcheck "suite on $k: guest finished, dmesg clean" \
+		"$LAB_TOP"/lab/vm.sh -k "$k" -n suite -t "${LAB_SUITE_TIMEOUT:-1500}" -- tests/run-suite.sh
+done
+
+set +e
+"$LAB_TOP"/lab/report.sh "${kernels[@]}"
+set -e
+read -r pass fail skip <"$LAB_RESULTS/suite.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
+echo "$((pass + host)) passed, $((fail + host_fail)) failed, $skip skipped"
+[ $((fail + host_fail)) = 0 ]

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Install the Debian packages the lab needs, if any are missing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+pkgs=(linux-source-6.12 qemu-system-x86 qemu-utils busybox-static bc bison flex
+      libelf-dev libssl-dev cpio ccache ndctl daxctl xfsprogs fio rsync
+      liburing-dev libcap-dev gcc make)
+[ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
+[ "${1:-}" = cross ] && pkgs+=(gcc-aarch64-linux-gnu gcc-powerpc64le-linux-gnu
+			       gcc-riscv64-linux-gnu gcc-s390x-linux-gnu)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+[ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}) and not root to install them"
+note "installing: ${missing[*]}"
+apt-get update -q >/dev/null || die "apt-get update failed"
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+	die "apt-get install failed for: ${missing[*]}"

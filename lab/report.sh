@@ -1,0 +1,95 @@
+#!/bin/bash
+# Judge the suite results of one or both kernels.
+#   report.sh KERNEL...    (reads results/<kernel>/suite/tests/*.tap)
+# Prints one row per test and kernel, writes results/contract.md, and
+# ends with "N passed, N failed, N skipped".  Exit status 1 on failures.
+#
+# Rules: a behavioural test must pass on every kernel.  A contract test
+# (name contains "contract_") must FAIL on the baseline; on the patched
+# kernel it must pass unless tests/expected-failures.txt lists it, in
+# which case it must still fail (XFAIL) -- an XPASS is a failure so the
+# list cannot go stale.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+[ $# -gt 0 ] || die "usage: report.sh patched|baseline..."
+
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+for k in "$@"; do
+	check_kernel_name "$k"
+	dir=$LAB_RESULTS/$k/suite/tests
+	[ -d "$dir" ] || die "no suite results for $k in $dir"
+	for tap in "$dir"/*.tap; do
+		prog=$(basename "$tap" .tap)
+		# "ok N name # SKIP why" / "not ok N name"; a plan without
+		# enough results means the program died midway.
+		awk -v k="$k" -v p="$prog" '
+			/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0 }
+			/^(not )?ok / {
+				st = ($1 == "ok") ? "PASS" : "FAIL"
+				line = $0; why = ""
+				if (match(line, / # (SKIP|skip)/)) {
+					why = substr(line, RSTART + 3); st = "SKIP"
+					line = substr(line, 1, RSTART - 1)
+				} else if (match(line, / # /)) {
+					why = substr(line, RSTART + 3)
+					line = substr(line, 1, RSTART - 1)
+				}
+				sub(/^(not )?ok [0-9]+ /, "", line)
+				printf "%s\t%s:%s\t%s\t%s\n", k, p, line, st, why
+				n++
+			}
+			END {
+				if (n == 0 || n < plan)
+					printf "%s\t%s:(program)\tFAIL\t%d of %d results, see %s.full\n", k, p, n, plan, p
+			}' "$tap"
+	done
+done >"$rows"
+
+xfail_globs=$(grep -v '^#' "$LAB_TOP/tests/expected-failures.txt" | awk 'NF { print $1 }')
+is_listed() {
+	local g
+	for g in $xfail_globs; do
+		# shellcheck disable=SC2053
+		[[ $1 == $g ]] && return 0
+	done
+	return 1
+}
+
+pass=0 fail=0 skip=0 xfail=0
+table=$LAB_RESULTS/contract.md
+{
+	echo "| test | kernel | result | verdict |"
+	echo "|---|---|---|---|"
+} >"$table"
+while IFS=$'\t' read -r k name st why; do
+	verdict=ok
+	if [[ $name == *contract_* ]]; then
+		case $k:$st in
+		baseline:FAIL) verdict="fails on baseline, as required" ;;
+		baseline:PASS) verdict="FAIL: contract test passes on the baseline, so it proves nothing" ;;
+		patched:FAIL) if is_listed "$name"; then verdict="XFAIL: rule not changed by the series yet"
+			else verdict="FAIL: contract not met by the series"; fi ;;
+		patched:PASS) if is_listed "$name"; then verdict="FAIL: XPASS, remove it from tests/expected-failures.txt"
+			else verdict="ok"; fi ;;
+		*:SKIP) verdict="skipped: $why" ;;
+		esac
+	else
+		case $st in
+		FAIL) verdict="FAIL${why:+: $why}" ;;
+		SKIP) verdict="skipped: $why" ;;
+		esac
+	fi
+	case $verdict in
+	FAIL*) fail=$((fail + 1)) ;;
+	skipped*) skip=$((skip + 1)) ;;
+	XFAIL*) xfail=$((xfail + 1)); pass=$((pass + 1)) ;;
+	*) pass=$((pass + 1)) ;;
+	esac
+	printf '%-70s %-8s %-4s %s\n' "$name" "$k" "$st" "$verdict"
+	echo "| $name | $k | $st | $verdict |" >>"$table"
+done <"$rows"
+
+echo "suite: $pass passed (of them $xfail expected failures), $fail failed, $skip skipped; table in $table"
+echo "$pass $fail $skip" >"$LAB_RESULTS/suite.count"
+[ $fail = 0 ]

@@ -1,0 +1,3 @@
+// placeholder
+#include <linux/module.h>
+MODULE_LICENSE("GPL");
