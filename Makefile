@@ -36,3 +36,8 @@ patches:
 
 clean:
 	rm -rf results build/tests
+
+# make bench [KERNEL=baseline|patched]: both kernels by default, alternating.
+.PHONY: bench
+bench:
+	@BENCH_KERNELS="$(if $(filter command line,$(origin KERNEL)),$(KERNEL),baseline patched)" lab/bench.sh

@@ -62,7 +62,7 @@ static char *map2m(int fd)
 static int demo(const char *what, const char *path, int is_file)
 {
 	struct lab_page_info info = { 0 };
-	int fd, pipefd[2];
+	int fd, up[2], down[2];
 	char *p, c;
 	pid_t pid;
 
@@ -90,19 +90,20 @@ static int demo(const char *what, const char *path, int is_file)
 	p[0] = 1;
 	show("mapped, 1 process", 0, p);
 
-	if (pipe(pipefd))
+	/* The child faults the page in, then waits until it has been shown. */
+	if (pipe(up) || pipe(down))
 		return 1;
 	pid = fork();
 	if (pid == 0) {
-		c = p[0];	/* fault it into the child too */
-		if (write(pipefd[1], &c, 1) != 1 || read(pipefd[0], &c, 1) < 0)
+		c = p[0];
+		if (write(up[1], &c, 1) != 1 || read(down[0], &c, 1) < 0)
 			_exit(1);
 		_exit(0);
 	}
-	if (read(pipefd[0], &c, 1) != 1)
+	if (read(up[0], &c, 1) != 1)
 		return 1;
 	show("mapped, 2 processes", 0, p);
-	if (write(pipefd[1], &c, 1) != 1)
+	if (write(down[1], &c, 1) != 1)
 		return 1;
 	waitpid(pid, NULL, 0);
 
@@ -129,6 +130,10 @@ int main(void)
 	printf("DAX page life cycle on the %s kernel\n", kernel ? kernel : "?");
 	printf("(series: idle = refcount 0, each mapping +1 ref and +1 mapcount;\n"
 	       " baseline: idle = refcount 1, mappings take nothing)\n");
+	if (!getenv("LAB_EXT4_DIR") || !getenv("LAB_XFS_DIR") || !getenv("LAB_DEVDAX2M")) {
+		fprintf(stderr, "demo: run me in the lab guest (LAB_* unset)\n");
+		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/demo", getenv("LAB_EXT4_DIR"));
 	ret |= demo("FS DAX on ext4", path, 1);
 	snprintf(path, sizeof(path), "%s/demo", getenv("LAB_XFS_DIR"));

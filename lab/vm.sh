@@ -41,17 +41,20 @@ bzimage=$out/arch/x86/boot/bzImage
 
 res=$LAB_RESULTS/$kernel/$name
 rm -rf "$res" && mkdir -p "$res"
-img=$LAB_BUILD/vm
+# Fresh, sparse backing files per run: every run starts from blank pmem,
+# and concurrent runs do not share devices.
+img=$LAB_BUILD/vm/$kernel-$name.$$
 mkdir -p "$img"
+trap 'rm -rf "$img"' EXIT
 
 # NVDIMM backing files, sparse.  The first one is placed 1G-aligned by
 # QEMU, so it carries the 1G-aligned device DAX namespace.
 nvdimms=(devdax1g:3G devdax2m:1G devdax4k:1G ext4:2G xfs:2G rawpmem:1G)
 for nv in "${nvdimms[@]}"; do
 	f=$img/${nv%%:*}.pmem
-	[ -f "$f" ] || truncate -s "${nv##*:}" "$f"
+	truncate -s "${nv##*:}" "$f"
 done
-[ -f "$img/nvme.img" ] || truncate -s 256M "$img/nvme.img"
+truncate -s 256M "$img/nvme.img"
 
 {
 	echo "export LAB_TOP='$LAB_TOP' LAB_KERNEL='$kernel' LAB_OUT=/run/lab/out"

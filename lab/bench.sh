@@ -1,0 +1,98 @@
+#!/bin/bash
+# make bench: build both kernels and the benchmarks, then boot the
+# kernels alternately under "-icount shift=0,sleep=off" and run
+# bench/run-bench.sh in each boot; finally print the comparison table and
+# write results/bench.md and results/bench.png.
+#
+#   bench.sh [PATTERN...]     only benchmarks matching the shell globs
+#
+#   BENCH_ROUNDS=R            boots per kernel (default 3)
+#   BENCH_KERNELS="A B"       kernels, in boot order (default "baseline patched")
+#   BENCH_REPS=K              repetitions inside each boot (default 5)
+#   BENCH_REPORT_ONLY=1       skip building and running, report existing results
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+rounds=${BENCH_ROUNDS:-3}
+read -r -a kernels <<<"${BENCH_KERNELS:-baseline patched}"
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number, not '$rounds'"
+[ ${#kernels[@]} -gt 0 ] || die "BENCH_KERNELS is empty"
+for k in "${kernels[@]}"; do check_kernel_name "$k"; done
+
+res=$LAB_RESULTS/bench
+tty=0
+[ -t 1 ] && tty=1
+
+# One progress line, rewritten in place on a terminal.
+progress() {
+	if [ $tty = 1 ]; then
+		printf '\r\033[K%s' "$*"
+	else
+		echo "$*"
+	fi
+}
+
+# Boot KERNEL for ROUND and run the benchmarks, showing which one runs.
+boot() {
+	local k=$1 r=$2 name=bench-$2 log pid rc last="" cur n t0
+	log=$res/$k-$name.console
+	t0=$SECONDS
+	progress "bench: round $r/$rounds, $k kernel: booting"
+	set +e
+	"$LAB_TOP"/lab/vm.sh -i -k "$k" -n "$name" -t "${BENCH_VM_TIMEOUT:-1200}" -- \
+		env BENCH_REPS="${BENCH_REPS:-5}" bench/run-bench.sh "$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		cur=$(grep -a '^bench: running ' "$log" | tail -n 1 | cut -d' ' -f3)
+		n=$(grep -ac '^bench: \(result\|na\) ' "$log")
+		if [ -n "$cur" ] && [ "$cur" != "$last" ] || [ $tty = 1 ]; then
+			progress "bench: round $r/$rounds, $k kernel: ${cur:-booting}" \
+				"($n done, $((SECONDS - t0))s)"
+			last=$cur
+		fi
+	done
+	wait "$pid"
+	rc=$?
+	set -e
+	[ $tty = 1 ] && echo
+	echo "bench: round $r/$rounds, $k kernel: finished in $((SECONDS - t0))s, vm.sh exit status $rc" |
+		tee -a "$res/runs.txt"
+	if [ $rc != 0 ]; then
+		# The numbers may still be there; the report marks the boot.
+		echo "$k $r vm.sh exit status $rc: $(grep -a '^lab: ' "$log" | tail -n 1)" >>"$res/failed-boots.txt"
+		note "the $k boot of round $r failed (exit $rc), see $log"
+	fi
+	mkdir -p "$res/$k/$r"
+	cp "$LAB_RESULTS/$k/$name/bench/"*.txt "$res/$k/$r/" 2>/dev/null ||
+		note "no benchmark output from the $k boot of round $r"
+}
+
+if [ "${BENCH_REPORT_ONLY:-0}" = 0 ]; then
+	"$LAB_TOP"/lab/deps.sh bench
+	"$LAB_TOP"/lab/tree.sh
+	for k in "${kernels[@]}"; do
+		"$LAB_TOP"/lab/build.sh "$k"
+	done
+	make -s -C "$LAB_TOP/tests" >/dev/null
+	make -s -C "$LAB_TOP/bench" >/dev/null
+
+	rm -rf "$res" && mkdir -p "$res"
+	{
+		echo "date $(date -u +%Y-%m-%dT%H:%MZ)"
+		echo "rounds $rounds"
+		echo "reps ${BENCH_REPS:-5}"
+		for k in "${kernels[@]}"; do
+			echo "kernel $k $(git -C "$(kernel_src "$k")" describe --always --tags 2>/dev/null || echo '?')"
+		done
+	} >"$res/info.txt"
+	start=$SECONDS
+	for r in $(seq 1 "$rounds"); do
+		for k in "${kernels[@]}"; do
+			boot "$k" "$r" "$@"
+		done
+	done
+	echo "wall $((SECONDS - start))" >>"$res/info.txt"
+fi
+
+exec "$LAB_TOP"/bench/report.sh "$res" "${kernels[@]}"

@@ -1,0 +1,45 @@
+#!/bin/bash
+# make series-check: apply patches/ one at a time to a clean tree of the
+# recorded Debian source, build the lean x86_64 kernel after each, run
+# checkpatch --strict on each, and print a table.  A checkpatch complaint
+# is accepted only with a justification line in patches/CHECKPATCH
+# ("NNNN reason"); the first patch that does not build is reported.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$LAB_TOP"/lab/deps.sh
+"$LAB_TOP"/lab/tree.sh
+wt=$LAB_BUILD/linux-check
+out=$LAB_BUILD/out/check
+mapfile -t series < <(find "$LAB_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
+[ ${#series[@]} -gt 0 ] || die "patches/ holds no patches"
+
+[ -d "$wt" ] || git -C "$LAB_TREE" worktree add -q --detach "$wt" base
+git -C "$wt" checkout -q --detach base
+git -C "$wt" reset -q --hard base
+mkdir -p "$out"
+cp "$(kernel_out baseline)/.config" "$out/.config" 2>/dev/null ||
+	die "build the baseline kernel first (make build KERNEL=baseline): its .config is reused"
+
+justified() { grep -q "^${1%%-*} " "$LAB_TOP/patches/CHECKPATCH" 2>/dev/null; }
+printf '%-62s %-6s %s\n' patch build checkpatch
+bad=0 broken=
+for p in "${series[@]}"; do
+	name=$(basename "$p" .patch)
+	git -C "$wt" -c user.name=lab -c user.email=lab@localhost am -q "$p" ||
+		{ git -C "$wt" am --abort; die "$name does not apply"; }
+	if make -s -C "$wt" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
+		olddefconfig bzImage >"$out/$name.log" 2>&1 &&
+	   ! grep -q 'warning:' "$out/$name.log"; then
+		b=ok
+	else
+		b=FAIL; bad=1; broken=${broken:-$name}
+	fi
+	cp=$("$wt"/scripts/checkpatch.pl --strict --quiet --no-summary "$p" 2>&1 | grep -cE '^(ERROR|WARNING|CHECK):' || true)
+	if [ "$cp" = 0 ]; then c=clean
+	elif justified "$name"; then c="$cp issues, justified in patches/CHECKPATCH"
+	else c="$cp issues"; bad=1; fi
+	printf '%-62s %-6s %s\n' "$name" "$b" "$c"
+done
+[ -z "$broken" ] || note "first patch that does not build cleanly: $broken (log in $out/$broken.log)"
+exit $bad
