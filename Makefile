@@ -8,7 +8,7 @@
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean
+.PHONY: run check shell build tree deps patches tests clean series-check cross
 
 deps:
 	@lab/deps.sh
@@ -41,3 +41,10 @@ clean:
 .PHONY: bench
 bench:
 	@BENCH_KERNELS="$(if $(filter command line,$(origin KERNEL)),$(KERNEL),baseline patched)" lab/bench.sh
+
+# Slower than CI; run before resolving a series issue.
+series-check:
+	@lab/series-check.sh
+
+cross:
+	@lab/cross.sh

@@ -21,6 +21,12 @@ mkdir -p "$out"
 cp "$(kernel_out baseline)/.config" "$out/.config" 2>/dev/null ||
 	die "build the baseline kernel first (make build KERNEL=baseline): its .config is reused"
 
+kbuild() { make -s -C "$wt" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" olddefconfig bzImage; }
+warnings() { grep -E '(warning|error):' "$1" | sed -E 's#^(\.\./)*[^ ]*linux-check/##' | sort -u; }
+# Warnings the pristine source already has are not the series' fault.
+kbuild >"$out/base.log" 2>&1 || die "the base tree does not build (see $out/base.log)"
+warnings "$out/base.log" >"$out/base.warnings"
+
 justified() { grep -q "^${1%%-*} " "$LAB_TOP/patches/CHECKPATCH" 2>/dev/null; }
 printf '%-62s %-6s %s\n' patch build checkpatch
 bad=0 broken=
@@ -28,9 +34,8 @@ for p in "${series[@]}"; do
 	name=$(basename "$p" .patch)
 	git -C "$wt" -c user.name=lab -c user.email=lab@localhost am -q "$p" ||
 		{ git -C "$wt" am --abort; die "$name does not apply"; }
-	if make -s -C "$wt" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
-		olddefconfig bzImage >"$out/$name.log" 2>&1 &&
-	   ! grep -q 'warning:' "$out/$name.log"; then
+	if kbuild >"$out/$name.log" 2>&1 &&
+	   [ -z "$(warnings "$out/$name.log" | comm -13 "$out/base.warnings" -)" ]; then
 		b=ok
 	else
 		b=FAIL; bad=1; broken=${broken:-$name}

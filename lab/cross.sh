@@ -1,0 +1,57 @@
+#!/bin/bash
+# make cross: build the objects the series touches for arm64, ppc64le,
+# riscv64 and s390x with Debian's cross compilers, on the baseline and the
+# patched tree, and report warnings and errors that only the patched tree
+# has.  defconfig plus the DAX options; objects only, not a full kernel.
+#   cross.sh [arm64|powerpc|riscv|s390 ...]
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$LAB_TOP"/lab/deps.sh cross
+"$LAB_TOP"/lab/tree.sh
+
+declare -A cross=([arm64]=aarch64-linux-gnu- [powerpc]=powerpc64le-linux-gnu-
+		  [riscv]=riscv64-linux-gnu- [s390]=s390x-linux-gnu-)
+declare -A defconfig=([arm64]=defconfig [powerpc]=ppc64le_defconfig
+		      [riscv]=defconfig [s390]=defconfig)
+arches=("$@")
+[ ${#arches[@]} -gt 0 ] || arches=(arm64 powerpc riscv s390)
+dax_opts=(MEMORY_HOTPLUG MEMORY_HOTREMOVE SPARSEMEM_VMEMMAP ZONE_DEVICE
+	  TRANSPARENT_HUGEPAGE LIBNVDIMM BLK_DEV_PMEM NVDIMM_PFN NVDIMM_DAX
+	  DAX DEV_DAX DEV_DAX_PMEM FS_DAX EXT4_FS XFS_FS FUSE_FS VIRTIO_FS
+	  PCI_P2PDMA)
+
+# Build the touched directories; print the normalised warning/error lines.
+build_objs() {
+	local arch=$1 kernel=$2 src out
+	src=$(kernel_src "$kernel")
+	out=$LAB_BUILD/out/cross-$arch-$kernel
+	mkdir -p "$out"
+	local mk=(make -s -C "$src" O="$out" ARCH="$arch" CROSS_COMPILE="${cross[$arch]}"
+		  CC="ccache ${cross[$arch]}gcc" -j"$LAB_JOBS")
+	if [ ! -f "$out/.config" ]; then
+		"${mk[@]}" "${defconfig[$arch]}" >/dev/null
+		"$src"/scripts/config --file "$out/.config" $(printf -- '-e %s ' "${dax_opts[@]}")
+		"${mk[@]}" olddefconfig >/dev/null
+	fi
+	local objs=(mm/ fs/dax.o fs/ext4/ fs/xfs/ fs/fuse/ drivers/dax/ drivers/nvdimm/ "arch/$arch/mm/")
+	"${mk[@]}" -k "${objs[@]}" >"$out/objs.log" 2>&1 || true
+	grep -E '(warning|error):' "$out/objs.log" | sed -E 's#^(\.\./)*[^ ]*linux(-baseline)?/##' | sort -u
+}
+
+printf '%-8s %-10s %-10s %s\n' arch baseline patched "new in patched"
+bad=0
+for arch in "${arches[@]}"; do
+	[ -n "${cross[$arch]:-}" ] || die "unknown arch '$arch' (arm64, powerpc, riscv, s390)"
+	b=$(build_objs "$arch" baseline)
+	p=$(build_objs "$arch" patched)
+	new=$(comm -13 <(echo "$b") <(echo "$p") | grep -c . || true)
+	printf '%-8s %-10s %-10s %s\n' "$arch" "$(grep -c . <<<"$b" || true) issues" \
+		"$(grep -c . <<<"$p" || true) issues" "$new"
+	if [ "$new" != 0 ]; then
+		comm -13 <(echo "$b") <(echo "$p") | sed 's/^/    /'
+		bad=1
+	fi
+done
+echo "loongarch: no Debian cross compiler here; its hunks are reviewed by reading"
+exit $bad
