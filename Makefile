@@ -23,7 +23,7 @@ tests:
 	@$(MAKE) -s -C tests
 
 run: build tests
-	@lab/vm.sh -k $(KERNEL) -n demo -t 600 -- build/tests/demo
+	@lab/vm.sh -k $(KERNEL) -n demo -t 600 -- build/lab/demo
 
 check:
 	@lab/check.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)

@@ -29,7 +29,7 @@ for k in "$@"; do
 				st = ($1 == "ok") ? "PASS" : "FAIL"
 				line = $0; why = ""
 				if (match(line, / # (SKIP|skip)/)) {
-					why = substr(line, RSTART + 3); st = "SKIP"
+					why = substr(line, RSTART + 8); st = "SKIP"
 					line = substr(line, 1, RSTART - 1)
 				} else if (match(line, / # /)) {
 					why = substr(line, RSTART + 3)

@@ -111,5 +111,5 @@ qemu_rc=${PIPESTATUS[0]}
 set -e
 [ "$qemu_rc" = 124 ] && die "guest did not finish within ${timeout}s ($res/console.log)"
 [ -f "$res/status" ] || die "guest died before reporting a status (qemu exit $qemu_rc, see $res/console.log)"
-"$LAB_TOP"/lab/scan-dmesg.sh "$res/dmesg" || die "dmesg of $kernel/$name has warnings (see $res/dmesg)"
+"$LAB_TOP"/lab/scan-dmesg.sh "$res/dmesg" "$kernel" || die "dmesg of $kernel/$name has warnings (see $res/dmesg)"
 exit "$(cat "$res/status")"

@@ -7,17 +7,22 @@
 #ifndef LAB_H
 #define LAB_H
 
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "probe/lab_probe.h"
 
@@ -197,5 +202,353 @@ static inline void *lab_map(int fd, size_t len, size_t align, off_t off)
 		if (!lab_env(var))					\
 			SKIP(return, "lab did not provide %s", var);	\
 	} while (0)
+
+/*
+ * Helpers shared by lifecycle.c, mapping.c and gup.c.
+ */
+
+/* A DAX mapping under test: its backing object and where it is mapped. */
+struct lab_region {
+	const struct lab_dax *dax;
+	int fd;
+	char path[256];
+	char *addr;		/* MAP_FAILED when not mapped */
+	size_t len;
+};
+
+static inline void lab_region_init(struct lab_region *r,
+				   const struct lab_dax *dax)
+{
+	memset(r, 0, sizeof(*r));
+	r->dax = dax;
+	r->fd = -1;
+	r->addr = MAP_FAILED;
+}
+
+/*
+ * Open the backing object (an allocated file of @file_len bytes for FS
+ * DAX, ignored for device DAX) and map @len bytes of it at @off, aligned
+ * to @align.  Returns 0 or -errno.
+ */
+static inline int lab_region_map(struct lab_region *r, const char *tag,
+				 size_t file_len, size_t len, off_t off,
+				 size_t align)
+{
+	if (r->fd < 0) {
+		r->fd = lab_dax_open(r->dax, tag, file_len, r->path,
+				     sizeof(r->path));
+		if (r->fd < 0) {
+			r->path[0] = '\0';
+			return -errno;
+		}
+	}
+	r->addr = lab_map(r->fd, len, align, off);
+	if (r->addr == MAP_FAILED)
+		return -errno;
+	r->len = len;
+	return 0;
+}
+
+static inline int lab_region_unmap(struct lab_region *r)
+{
+	int ret = 0;
+
+	if (r->addr != MAP_FAILED)
+		ret = munmap(r->addr, r->len) ? -errno : 0;
+	r->addr = MAP_FAILED;
+	return ret;
+}
+
+/* Unmap, close and, for FS DAX, delete the file. */
+static inline void lab_region_destroy(struct lab_region *r)
+{
+	lab_region_unmap(r);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	if (r->dax && r->dax->kind == LAB_FSDAX && r->path[0])
+		unlink(r->path);
+	r->path[0] = '\0';
+}
+
+/* The word lab_fill() stores at byte offset @off for @seed. */
+static inline uint64_t lab_word(uint64_t seed, size_t off)
+{
+	return seed ^ ((uint64_t)off * 0x9e3779b97f4a7c15ull) ^ 0x5a5aull;
+}
+
+/*
+ * Store one 64-bit word at the start of every @stride bytes of @p (a
+ * write to every 4K page with stride SZ_4K), so each touched page is
+ * faulted in for write and tagged with its offset.
+ */
+static inline void lab_fill(void *p, size_t len, size_t stride, uint64_t seed)
+{
+	volatile uint64_t *w;
+	size_t off;
+
+	for (off = 0; off < len; off += stride) {
+		w = (volatile uint64_t *)((char *)p + off);
+		*w = lab_word(seed, off);
+	}
+}
+
+/* First offset where lab_fill(@seed) data is missing, or -1 if intact. */
+static inline long lab_check(const void *p, size_t len, size_t stride,
+			     uint64_t seed)
+{
+	const volatile uint64_t *w;
+	size_t off;
+
+	for (off = 0; off < len; off += stride) {
+		w = (const volatile uint64_t *)((const char *)p + off);
+		if (*w != lab_word(seed, off))
+			return (long)off;
+	}
+	return -1;
+}
+
+/* A per-run seed, so data left by an earlier run cannot pass a check. */
+static inline uint64_t lab_seed(const char *salt)
+{
+	uint64_t s = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+
+	while (salt && *salt)
+		s = s * 131 + (unsigned char)*salt++;
+	return s;
+}
+
+/*
+ * A sysfs attribute of the device DAX instance behind @devpath (e.g.
+ * "size" or "align"), read through /sys/dev/char/MAJ:MIN.  0 if absent.
+ */
+static inline unsigned long long lab_devdax_attr(const char *devpath,
+						 const char *attr)
+{
+	unsigned long long v = 0;
+	char sys[128];
+	struct stat st;
+	FILE *f;
+
+	if (stat(devpath, &st) || !S_ISCHR(st.st_mode))
+		return 0;
+	snprintf(sys, sizeof(sys), "/sys/dev/char/%u:%u/%s",
+		 major(st.st_rdev), minor(st.st_rdev), attr);
+	f = fopen(sys, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+static inline const char *lab_level_name(unsigned int level)
+{
+	switch (level) {
+	case LAB_LEVEL_PTE:
+		return "PTE";
+	case LAB_LEVEL_PMD:
+		return "PMD";
+	case LAB_LEVEL_PUD:
+		return "PUD";
+	}
+	return "none";
+}
+
+/* The entry a fault at a @size-aligned address of @size bytes uses. */
+static inline unsigned int lab_level_of(size_t size)
+{
+	if (size >= SZ_1G)
+		return LAB_LEVEL_PUD;
+	if (size >= SZ_2M)
+		return LAB_LEVEL_PMD;
+	return LAB_LEVEL_PTE;
+}
+
+/*
+ * What a forked child tells its parent.  The child must not use the
+ * harness' ASSERT_*() (its longjmp would run the fixture teardown in the
+ * child), so it reports through a pipe and _exit()s.
+ */
+struct lab_verdict {
+	int ok;
+	unsigned int level;	/* whatever the test wants to pass on */
+	char msg[240];
+};
+
+static inline void lab_verdict_send(int fd, int ok, unsigned int level,
+				    const char *fmt, ...)
+{
+	struct lab_verdict v = { .ok = ok, .level = level };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v.msg, sizeof(v.msg), fmt, ap);
+	va_end(ap);
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		_exit(2);
+}
+
+/* 0 on a whole verdict, -1 if the child died without sending one. */
+static inline int lab_verdict_recv(int fd, struct lab_verdict *v)
+{
+	ssize_t n;
+
+	memset(v, 0, sizeof(*v));
+	do {
+		n = read(fd, v, sizeof(*v));
+	} while (n < 0 && errno == EINTR);
+	if (n != sizeof(*v)) {
+		snprintf(v->msg, sizeof(v->msg), "child sent no verdict");
+		return -1;
+	}
+	v->msg[sizeof(v->msg) - 1] = '\0';
+	return 0;
+}
+
+/*
+ * Fixture pieces for tests of one DAX region.  They use the harness'
+ * ASSERT_*(), so kselftest_harness.h must come first.  A region fixture
+ * has the probe open and a lab_region that the teardown destroys:
+ *
+ *	LAB_REGION_FIXTURE(f);
+ *	LAB_DAX_VARIANTS(f);	(or LAB_VARIANT(f) and LAB_VARIANT_ADD()s)
+ *	LAB_REGION_SETUP(f);
+ */
+#define LAB_REGION_FIXTURE(f)						\
+	FIXTURE(f) {							\
+		int probe;						\
+		struct lab_region r;					\
+	}
+
+#define LAB_VARIANT(f)	FIXTURE_VARIANT(f) { struct lab_dax dax; }
+#define LAB_VARIANT_ADD(f, v, init) FIXTURE_VARIANT_ADD(f, v) { .dax = init }
+
+#define LAB_REGION_SETUP(f)						\
+	FIXTURE_SETUP(f)						\
+	{								\
+		lab_region_setup(_metadata, &variant->dax,		\
+				 &self->probe, &self->r);		\
+	}								\
+	FIXTURE_TEARDOWN(f)						\
+	{								\
+		lab_region_destroy(&self->r);				\
+		if (self->probe >= 0)					\
+			close(self->probe);				\
+	}
+
+/* Skip if the lab lacks the variant's device; fail without the probe. */
+static inline void lab_region_setup(struct __test_metadata *_metadata,
+				    const struct lab_dax *dax, int *probe,
+				    struct lab_region *r)
+{
+	lab_region_init(r, dax);
+	*probe = -1;
+	LAB_REQUIRE_ENV(dax->env);
+	*probe = lab_probe_open();
+	ASSERT_LE(0, *probe) {
+		TH_LOG("cannot open %s: %s (lab_probe not loaded?)",
+		       LAB_PROBE_PATH, strerror(errno));
+	}
+}
+
+/* A mapping size that holds 2M on every variant, and a whole PUD on 1G. */
+static inline size_t lab_span(const struct lab_dax *dax)
+{
+	return dax->huge > SZ_2M ? dax->huge : SZ_2M;
+}
+
+/* lab_region_map() that fails the test with the reason. */
+static inline void lab_map_or_fail(struct __test_metadata *_metadata,
+				   struct lab_region *r, const char *tag,
+				   size_t file_len, size_t len, off_t off,
+				   size_t align)
+{
+	int ret = lab_region_map(r, tag, file_len, len, off, align);
+
+	ASSERT_EQ(0, ret) {
+		TH_LOG("%s: cannot map %zu bytes at offset %lld of %s: %s",
+		       r->dax->name, len, (long long)off,
+		       r->path[0] ? r->path : r->dax->env, strerror(-ret));
+	}
+}
+
+/*
+ * Write-fault the page at @off of the region and return what maps it,
+ * failing unless it is the variant's kind of ZONE_DEVICE memory.  A
+ * write is needed: a read fault of an unwritten FS DAX extent maps the
+ * zero page, not pmem.
+ */
+static inline void lab_touch_or_fail(struct __test_metadata *_metadata,
+				     int probe, const struct lab_region *r,
+				     size_t off, struct lab_page_info *info)
+{
+	const struct lab_dax *dax = r->dax;
+	unsigned int want = dax->kind == LAB_FSDAX ? LAB_PGMAP_FS_DAX :
+						     LAB_PGMAP_GENERIC;
+
+	lab_fill(r->addr + off, SZ_4K, SZ_4K, lab_seed(dax->name));
+	ASSERT_EQ(0, lab_info_addr(probe, r->addr + off, info));
+	ASSERT_TRUE(!!(info->flags & LAB_PAGE_PRESENT)) {
+		TH_LOG("%s: offset %zu is not mapped after a write fault",
+		       dax->name, off);
+	}
+	ASSERT_TRUE(!!(info->flags & LAB_PAGE_ZONE_DEVICE)) {
+		TH_LOG("%s: offset %zu maps pfn %#llx, not ZONE_DEVICE memory",
+		       dax->name, off, (unsigned long long)info->pfn);
+	}
+	ASSERT_EQ(want, info->pgmap_type) {
+		TH_LOG("%s: pfn %#llx has pgmap type %u, expected %u",
+		       dax->name, (unsigned long long)info->pfn,
+		       info->pgmap_type, want);
+	}
+}
+
+/* Fail unless the fault used the entry size the test is about. */
+static inline void lab_want_level(struct __test_metadata *_metadata,
+				  const struct lab_region *r,
+				  const struct lab_page_info *info,
+				  unsigned int want)
+{
+	ASSERT_EQ(want, info->level) {
+		TH_LOG("%s: fault of a %zu-byte aligned mapping produced a %s entry, expected %s",
+		       r->dax->name, r->len, lab_level_name(info->level),
+		       lab_level_name(want));
+	}
+}
+
+/*
+ * The counts of @pfn must equal @idle, measured when nothing mapped or
+ * held it, and it must not be mapped.  @when goes into the messages.
+ */
+static inline void lab_want_idle(struct __test_metadata *_metadata,
+				 int probe, const char *name,
+				 const char *when, uint64_t pfn,
+				 const struct lab_page_info *idle)
+{
+	struct lab_page_info info;
+
+	ASSERT_EQ(0, lab_info_pfn(probe, pfn, &info));
+	EXPECT_EQ(idle->refcount, info.refcount) {
+		TH_LOG("%s page (pfn %#llx) has refcount %d %s, %d when idle",
+		       name, (unsigned long long)pfn, info.refcount, when,
+		       idle->refcount);
+	}
+	EXPECT_EQ(idle->folio_refcount, info.folio_refcount) {
+		TH_LOG("%s folio (pfn %#llx) has refcount %d %s, %d when idle",
+		       name, (unsigned long long)pfn, info.folio_refcount,
+		       when, idle->folio_refcount);
+	}
+	EXPECT_EQ(0, info.mapcount) {
+		TH_LOG("%s page (pfn %#llx) has mapcount %d %s",
+		       name, (unsigned long long)pfn, info.mapcount, when);
+	}
+	EXPECT_EQ(0, info.folio_mapcount) {
+		TH_LOG("%s folio (pfn %#llx) has folio mapcount %d %s",
+		       name, (unsigned long long)pfn, info.folio_mapcount,
+		       when);
+	}
+}
 
 #endif /* LAB_H */

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Reflinked FS DAX files on xfs.  A clone shares the source's blocks, so
+ * with DAX both files map the same page; a write through either mapping
+ * must copy the page first (copy on write) and leave the other file as it
+ * was.  After both files are unmapped the shared page is idle again.
+ *
+ * Behavioural on both kernels: the sharing, the copy on write, the data,
+ * truncating one clone while the other is mapped, and idleness after
+ * unmapping.  Contract: with the series a shared page mapped by both files
+ * carries one mapcount and one reference per mapping (the baseline keeps
+ * DAX pages out of rmap: mapcount 0, refcount 1).
+ */
+/*
+ * The kernel's kselftest harness does not build cleanly with -Wextra: its
+ * timeout handler has an unused parameter and the setjmp in every test
+ * wrapper (expanded here) trips -Wclobbered.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "lab.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <linux/fs.h>
+
+#define NR_PAGES	16
+#define FILE_LEN	(NR_PAGES * SZ_4K)
+
+static void fill_page(void *buf, size_t pgno, unsigned int salt)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < SZ_4K / sizeof(*w); i++)
+		w[i] = (salt * 0x9e3779b9u) ^ (uint32_t)(pgno << 16) ^ (uint32_t)i;
+}
+
+static bool page_is(const void *got, size_t pgno, unsigned int salt)
+{
+	uint32_t want[SZ_4K / sizeof(uint32_t)];
+
+	fill_page(want, pgno, salt);
+	return !memcmp(got, want, SZ_4K);
+}
+
+/* pread page @pg of @fd and compare it with pattern page @pgno/@salt. */
+static bool pread_is(int fd, size_t pg, size_t pgno, unsigned int salt)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+
+	if (pread(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
+		return false;
+	return page_is(buf, pgno, salt);
+}
+
+static int write_pattern(int fd, size_t nr, unsigned int salt)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	size_t pg;
+
+	for (pg = 0; pg < nr; pg++) {
+		fill_page(buf, pg, salt);
+		if (pwrite(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
+			return -(errno ? errno : EIO);
+	}
+	return fsync(fd) ? -errno : 0;
+}
+
+static bool fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return false;
+	return stx.stx_attributes_mask & STATX_ATTR_DAX &&
+	       stx.stx_attributes & STATX_ATTR_DAX;
+}
+
+/* Fault a page in for reading only, so a shared extent stays shared. */
+static void read_touch(const char *p)
+{
+	(void)*(const volatile char *)p;
+}
+
+/* Idle on either kernel: nothing maps it and nothing but the base ref. */
+static bool page_idle(const struct lab_page_info *i)
+{
+	return i->refcount <= 1 && i->mapcount <= 0 && i->folio_mapcount <= 0;
+}
+
+FIXTURE(reflink) {
+	int probe;
+	int src, dst;
+	char src_path[PATH_MAX], dst_path[PATH_MAX];
+	char *ms, *md;		/* mappings of src and dst */
+	pid_t worker;
+};
+
+FIXTURE_SETUP(reflink)
+{
+	const struct lab_dax xfs = LAB_XFS;
+	int ret;
+
+	self->probe = self->src = self->dst = -1;
+	self->ms = self->md = MAP_FAILED;
+	self->worker = -1;
+	LAB_REQUIRE_ENV("LAB_XFS_DIR");
+	self->probe = lab_probe_open();
+	ASSERT_LE(0, self->probe)
+		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
+
+	self->src = lab_dax_open(&xfs, "reflink-src", FILE_LEN,
+				 self->src_path, sizeof(self->src_path));
+	ASSERT_LE(0, self->src) TH_LOG("create %s: %s", self->src_path, strerror(errno));
+	ASSERT_TRUE(fd_is_dax(self->src))
+		TH_LOG("%s is not a DAX file (statx has no STATX_ATTR_DAX)", self->src_path);
+	ret = write_pattern(self->src, NR_PAGES, 1);
+	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", self->src_path, strerror(-ret));
+
+	snprintf(self->dst_path, sizeof(self->dst_path), "%s/reflink-dst.%d",
+		 lab_env("LAB_XFS_DIR"), getpid());
+	self->dst = open(self->dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, self->dst) TH_LOG("create %s: %s", self->dst_path, strerror(errno));
+	ASSERT_TRUE(fd_is_dax(self->dst)) TH_LOG("%s is not a DAX file", self->dst_path);
+}
+
+FIXTURE_TEARDOWN(reflink)
+{
+	if (self->worker > 0) {
+		kill(self->worker, SIGKILL);
+		waitpid(self->worker, NULL, 0);
+	}
+	if (self->ms != MAP_FAILED)
+		munmap(self->ms, FILE_LEN);
+	if (self->md != MAP_FAILED)
+		munmap(self->md, FILE_LEN);
+	if (self->src >= 0) {
+		close(self->src);
+		unlink(self->src_path);
+	}
+	if (self->dst >= 0) {
+		close(self->dst);
+		unlink(self->dst_path);
+	}
+	if (self->probe >= 0)
+		close(self->probe);
+}
+
+/* Clone all of src into dst; skip if this xfs cannot reflink DAX files. */
+#define CLONE_OR_SKIP()							\
+	do {								\
+		if (ioctl(self->dst, FICLONE, self->src)) {		\
+			if (errno == EOPNOTSUPP)			\
+				SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP"); \
+			ASSERT_EQ(0, errno)				\
+				TH_LOG("FICLONE %s -> %s: %s", self->src_path, \
+				       self->dst_path, strerror(errno)); \
+		}							\
+	} while (0)
+
+static void map_both(struct __test_metadata *_metadata, FIXTURE_DATA(reflink) *self)
+{
+	self->ms = lab_map(self->src, FILE_LEN, SZ_4K, 0);
+	ASSERT_NE(MAP_FAILED, self->ms) TH_LOG("mmap src: %s", strerror(errno));
+	self->md = lab_map(self->dst, FILE_LEN, SZ_4K, 0);
+	ASSERT_NE(MAP_FAILED, self->md) TH_LOG("mmap dst: %s", strerror(errno));
+}
+
+static void info_at(struct __test_metadata *_metadata, FIXTURE_DATA(reflink) *self,
+		    const char *addr, const char *what, struct lab_page_info *info)
+{
+	int ret = lab_info_addr(self->probe, addr, info);
+
+	ASSERT_EQ(0, ret) TH_LOG("probe %s: %s", what, strerror(-ret));
+	ASSERT_TRUE(!!(info->flags & LAB_PAGE_PRESENT)) TH_LOG("%s is not mapped", what);
+	ASSERT_EQ((unsigned int)LAB_PGMAP_FS_DAX, info->pgmap_type)
+		TH_LOG("%s is not FS DAX memory (pgmap type %u)", what, info->pgmap_type);
+}
+
+static void check_idle(struct __test_metadata *_metadata, FIXTURE_DATA(reflink) *self,
+		       uint64_t pfn, const char *what)
+{
+	struct lab_page_info info;
+	struct lab_scan scan;
+	int ret;
+
+	ret = lab_info_pfn(self->probe, pfn, &info);
+	ASSERT_EQ(0, ret) TH_LOG("probe pfn %#llx: %s", (unsigned long long)pfn, strerror(-ret));
+	ASSERT_TRUE(page_idle(&info))
+		TH_LOG("%s (pfn %#llx) is not idle after unmapping: refcount %d mapcount %d folio mapcount %d",
+		       what, (unsigned long long)pfn, info.refcount, info.mapcount,
+		       info.folio_mapcount);
+	ret = lab_scan(self->probe, pfn, &scan);
+	ASSERT_EQ(0, ret) TH_LOG("probe scan: %s", strerror(-ret));
+	ASSERT_EQ(0ULL, scan.nr_busy)
+		TH_LOG("%llu of %llu pages of the xfs namespace busy after unmapping, first pfn %#llx refcount %d mapcount %d",
+		       (unsigned long long)scan.nr_busy, (unsigned long long)scan.nr_pages,
+		       (unsigned long long)scan.first_busy_pfn,
+		       scan.first_busy_refcount, scan.first_busy_mapcount);
+}
+
+/*
+ * Both clones map the same page read-only; a write through dst copies it
+ * to a new page; src keeps the old page and its data.
+ */
+TEST_F(reflink, clone_shares_page_and_write_copies)
+{
+	struct lab_page_info is, id, is2, id2;
+	char buf[SZ_4K];
+	size_t pg, k = 5;
+
+	CLONE_OR_SKIP();
+	for (pg = 0; pg < NR_PAGES; pg++)
+		ASSERT_TRUE(pread_is(self->dst, pg, pg, 1))
+			TH_LOG("clone page %zu differs from the source (pread)", pg);
+	map_both(_metadata, self);
+	read_touch(self->ms + k * SZ_4K);
+	read_touch(self->md + k * SZ_4K);
+	info_at(_metadata, self, self->ms + k * SZ_4K, "src page", &is);
+	info_at(_metadata, self, self->md + k * SZ_4K, "dst page", &id);
+	ASSERT_EQ(is.pfn, id.pfn)
+		TH_LOG("the clones map different pages (%#llx, %#llx) for a shared block",
+		       (unsigned long long)is.pfn, (unsigned long long)id.pfn);
+	ASSERT_FALSE(!!(is.flags & LAB_PAGE_WRITABLE))
+		TH_LOG("shared page is mapped writable in src: a write would not copy");
+	ASSERT_FALSE(!!(id.flags & LAB_PAGE_WRITABLE))
+		TH_LOG("shared page is mapped writable in dst: a write would not copy");
+	ASSERT_TRUE(page_is(self->ms + k * SZ_4K, k, 1));
+	ASSERT_TRUE(page_is(self->md + k * SZ_4K, k, 1));
+
+	/* Copy on write through dst. */
+	fill_page(buf, k, 9);
+	memcpy(self->md + k * SZ_4K, buf, SZ_4K);
+	info_at(_metadata, self, self->md + k * SZ_4K, "dst page after write", &id2);
+	info_at(_metadata, self, self->ms + k * SZ_4K, "src page after write", &is2);
+	ASSERT_NE(is.pfn, id2.pfn)
+		TH_LOG("write through dst did not move dst to a new page (still pfn %#llx)",
+		       (unsigned long long)id2.pfn);
+	ASSERT_EQ(is.pfn, is2.pfn) TH_LOG("write through dst moved src to another page");
+	ASSERT_TRUE(!!(id2.flags & LAB_PAGE_WRITABLE))
+		TH_LOG("dst page is not writable after the copy on write");
+
+	ASSERT_TRUE(page_is(self->ms + k * SZ_4K, k, 1))
+		TH_LOG("write through dst changed src (mapping)");
+	ASSERT_TRUE(pread_is(self->src, k, k, 1)) TH_LOG("write through dst changed src (pread)");
+	ASSERT_TRUE(page_is(self->md + k * SZ_4K, k, 9)) TH_LOG("dst lost its write (mapping)");
+	ASSERT_EQ(0, msync(self->md, FILE_LEN, MS_SYNC));
+	ASSERT_TRUE(pread_is(self->dst, k, k, 9)) TH_LOG("dst lost its write (pread)");
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		if (pg == k)
+			continue;
+		ASSERT_TRUE(pread_is(self->dst, pg, pg, 1))
+			TH_LOG("dst page %zu changed by the write to page %zu", pg, k);
+		ASSERT_TRUE(pread_is(self->src, pg, pg, 1))
+			TH_LOG("src page %zu changed by the write to dst page %zu", pg, k);
+	}
+
+	ASSERT_EQ(0, munmap(self->ms, FILE_LEN));
+	self->ms = MAP_FAILED;
+	ASSERT_EQ(0, munmap(self->md, FILE_LEN));
+	self->md = MAP_FAILED;
+	check_idle(_metadata, self, is.pfn, "the formerly shared page");
+	check_idle(_metadata, self, id2.pfn, "dst's copied page");
+}
+
+/*
+ * FICLONERANGE of one page: only that page is shared.  Then a write
+ * through the source copies, and the clone keeps the old data.
+ */
+TEST_F(reflink, clone_range_shares_one_page)
+{
+	struct file_clone_range fcr = {
+		.src_fd = self->src,
+		.src_offset = 3 * SZ_4K,
+		.src_length = SZ_4K,
+		.dest_offset = 9 * SZ_4K,
+	};
+	struct lab_page_info is[NR_PAGES], id[NR_PAGES], after;
+	char buf[SZ_4K];
+	size_t pg, i;
+	int ret;
+
+	ret = write_pattern(self->dst, NR_PAGES, 2);
+	ASSERT_EQ(0, ret) TH_LOG("write dst: %s", strerror(-ret));
+	if (ioctl(self->dst, FICLONERANGE, &fcr)) {
+		if (errno == EOPNOTSUPP)
+			SKIP(return, "xfs reflink+dax not supported: FICLONERANGE returned EOPNOTSUPP");
+		ASSERT_EQ(0, errno) TH_LOG("FICLONERANGE: %s", strerror(errno));
+	}
+	map_both(_metadata, self);
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		read_touch(self->ms + pg * SZ_4K);
+		read_touch(self->md + pg * SZ_4K);
+		info_at(_metadata, self, self->ms + pg * SZ_4K, "src page", &is[pg]);
+		info_at(_metadata, self, self->md + pg * SZ_4K, "dst page", &id[pg]);
+	}
+	ASSERT_EQ(is[3].pfn, id[9].pfn)
+		TH_LOG("cloned page: src page 3 pfn %#llx, dst page 9 pfn %#llx",
+		       (unsigned long long)is[3].pfn, (unsigned long long)id[9].pfn);
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		for (i = 0; i < NR_PAGES; i++) {
+			if (pg == 9 && i == 3)
+				continue;
+			ASSERT_NE(is[i].pfn, id[pg].pfn)
+				TH_LOG("dst page %zu shares pfn %#llx with src page %zu but only page 3 -> 9 was cloned",
+				       pg, (unsigned long long)id[pg].pfn, i);
+		}
+	}
+	ASSERT_TRUE(page_is(self->md + 9 * SZ_4K, 3, 1)) TH_LOG("dst page 9 is not src page 3");
+	ASSERT_TRUE(page_is(self->md + 8 * SZ_4K, 8, 2)) TH_LOG("dst page 8 changed");
+	ASSERT_TRUE(page_is(self->md + 10 * SZ_4K, 10, 2)) TH_LOG("dst page 10 changed");
+
+	/* Copy on write through the source this time. */
+	fill_page(buf, 3, 7);
+	memcpy(self->ms + 3 * SZ_4K, buf, SZ_4K);
+	info_at(_metadata, self, self->ms + 3 * SZ_4K, "src page 3 after write", &after);
+	ASSERT_NE(is[3].pfn, after.pfn) TH_LOG("write through src did not copy the shared page");
+	info_at(_metadata, self, self->md + 9 * SZ_4K, "dst page 9 after write", &after);
+	ASSERT_EQ(id[9].pfn, after.pfn) TH_LOG("write through src moved dst's page");
+	ASSERT_TRUE(page_is(self->md + 9 * SZ_4K, 3, 1))
+		TH_LOG("write through src page 3 changed dst page 9 (mapping)");
+	ASSERT_TRUE(pread_is(self->dst, 9, 3, 1))
+		TH_LOG("write through src page 3 changed dst page 9 (pread)");
+	ASSERT_EQ(0, msync(self->ms, FILE_LEN, MS_SYNC));
+	ASSERT_TRUE(pread_is(self->src, 3, 3, 7)) TH_LOG("src lost its write");
+
+	ASSERT_EQ(0, munmap(self->ms, FILE_LEN));
+	self->ms = MAP_FAILED;
+	ASSERT_EQ(0, munmap(self->md, FILE_LEN));
+	self->md = MAP_FAILED;
+	check_idle(_metadata, self, id[9].pfn, "the formerly shared page");
+}
+
+/*
+ * Truncating one clone while the other still maps the shared pages: the
+ * pages stay in use by dst, so the truncate must neither free them nor
+ * wait for dst to go away; dst keeps its data and its pages.
+ */
+TEST_F_TIMEOUT(reflink, truncate_clone_while_other_mapped, 60)
+{
+	struct lab_page_info before[NR_PAGES], after;
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int status = 0, waited = 0;
+	bool done = false;
+	size_t pg;
+	pid_t r;
+
+	CLONE_OR_SKIP();
+	map_both(_metadata, self);
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		read_touch(self->ms + pg * SZ_4K);
+		read_touch(self->md + pg * SZ_4K);
+		info_at(_metadata, self, self->md + pg * SZ_4K, "dst page", &before[pg]);
+	}
+	/* src has DAX entries for the shared pages, but no mapping now. */
+	ASSERT_EQ(0, munmap(self->ms, FILE_LEN));
+	self->ms = MAP_FAILED;
+
+	self->worker = fork();
+	ASSERT_LE(0, self->worker);
+	if (self->worker == 0) {
+		close(self->probe);
+		_exit(ftruncate(self->src, 0) ? errno : 0);
+	}
+	while (waited < 15000) {
+		r = waitpid(self->worker, &status, WNOHANG);
+		if (r == self->worker) {
+			done = true;
+			break;
+		}
+		nanosleep(&tick, NULL);
+		waited += 10;
+	}
+	if (!done) {
+		/* Let a truncate that waits for dst's mapping finish. */
+		munmap(self->md, FILE_LEN);
+		self->md = MAP_FAILED;
+	}
+	ASSERT_TRUE(done)
+		TH_LOG("truncate of src did not complete in 15 s while dst (not src) mapped the shared pages");
+	self->worker = -1;
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("ftruncate(src, 0) failed: status %#x", status);
+
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		ASSERT_TRUE(page_is(self->md + pg * SZ_4K, pg, 1))
+			TH_LOG("dst page %zu changed when src was truncated (mapping)", pg);
+		ASSERT_TRUE(pread_is(self->dst, pg, pg, 1))
+			TH_LOG("dst page %zu changed when src was truncated (pread)", pg);
+		info_at(_metadata, self, self->md + pg * SZ_4K, "dst page", &after);
+		ASSERT_EQ(before[pg].pfn, after.pfn)
+			TH_LOG("dst page %zu moved from pfn %#llx to %#llx", pg,
+			       (unsigned long long)before[pg].pfn,
+			       (unsigned long long)after.pfn);
+	}
+	ASSERT_EQ(0, munmap(self->md, FILE_LEN));
+	self->md = MAP_FAILED;
+	check_idle(_metadata, self, before[0].pfn, "dst's page");
+}
+
+/*
+ * Contract: a page shared by two clones and mapped through both holds one
+ * mapcount and one reference per mapping, and both go back when the
+ * mappings go.
+ */
+TEST_F(reflink, contract_shared_page_mapcount)
+{
+	struct lab_page_info both, one, none;
+	size_t k = 5;
+	int ret;
+
+	CLONE_OR_SKIP();
+	map_both(_metadata, self);
+	read_touch(self->ms + k * SZ_4K);
+	read_touch(self->md + k * SZ_4K);
+	info_at(_metadata, self, self->ms + k * SZ_4K, "src page", &both);
+	info_at(_metadata, self, self->md + k * SZ_4K, "dst page", &one);
+	ASSERT_EQ(both.pfn, one.pfn) TH_LOG("the clones do not share the page");
+
+	EXPECT_EQ(2, both.folio_mapcount)
+		TH_LOG("page shared by two reflinked files and mapped by both has mapcount %d, expected 2",
+		       both.folio_mapcount);
+	EXPECT_EQ(2, both.folio_refcount)
+		TH_LOG("page shared by two reflinked files and mapped by both has refcount %d, expected 2",
+		       both.folio_refcount);
+
+	ASSERT_EQ(0, munmap(self->md, FILE_LEN));
+	self->md = MAP_FAILED;
+	ret = lab_info_pfn(self->probe, both.pfn, &one);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(1, one.folio_mapcount)
+		TH_LOG("shared page still mapped by src only has mapcount %d, expected 1",
+		       one.folio_mapcount);
+	EXPECT_EQ(1, one.folio_refcount)
+		TH_LOG("shared page still mapped by src only has refcount %d, expected 1",
+		       one.folio_refcount);
+
+	ASSERT_EQ(0, munmap(self->ms, FILE_LEN));
+	self->ms = MAP_FAILED;
+	ret = lab_info_pfn(self->probe, both.pfn, &none);
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(0, none.folio_mapcount);
+	ASSERT_EQ(0, none.refcount)
+		TH_LOG("unmapped shared FS DAX page has refcount %d, expected 0", none.refcount);
+}
+
+TEST_HARNESS_MAIN

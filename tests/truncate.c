@@ -1,0 +1,781 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Truncate, punch hole and unmount of FS DAX files while a page is still
+ * referenced (a GUP reference, a pin, or a pipe buffer from vmsplice).
+ *
+ * The filesystem must break the layout: unmap the page, wait until it is
+ * idle, and only then give the block back.  Both kernels wait in truncate
+ * and punch hole (ext4_break_layouts, xfs_break_dax_layouts), so those
+ * tests are behavioural.  Unmount is different: the baseline evicts the
+ * inode without waiting for its pages, so "umount waits for a pinned
+ * page" and "every page of the namespace is at refcount 0 after unmount"
+ * are contract tests that fail on the baseline.
+ *
+ * The operation that has to wait runs in a forked worker; the test checks
+ * that it has not finished while the reference is held, drops the
+ * reference, and then checks that the worker finishes (a liveness bound,
+ * not a timing target) and that the data outside the removed range is
+ * intact.
+ */
+/*
+ * The kernel's kselftest harness does not build cleanly with -Wextra: its
+ * timeout handler has an unused parameter and the setjmp in every test
+ * wrapper (expanded here) trips -Wclobbered.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "lab.h"
+
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/mount.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define NR_PAGES	16
+#define FILE_LEN	(NR_PAGES * SZ_4K)
+#define HELD_MS		1500	/* the operation must still wait after this */
+#define LIVE_MS		30000	/* and must finish this long after the release */
+#define UMOUNT_HELD_MS	5000	/* umount gets longer: it has more to do */
+
+/* ---- data pattern ------------------------------------------------------ */
+
+static void fill_page(void *buf, size_t pgno, unsigned int salt)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < SZ_4K / sizeof(*w); i++)
+		w[i] = (salt * 0x9e3779b9u) ^ (uint32_t)(pgno << 16) ^ (uint32_t)i;
+}
+
+static bool page_is(const void *got, size_t pgno, unsigned int salt)
+{
+	uint32_t want[SZ_4K / sizeof(uint32_t)];
+
+	fill_page(want, pgno, salt);
+	return !memcmp(got, want, SZ_4K);
+}
+
+static bool page_is_zero(const void *got)
+{
+	const unsigned char *c = got;
+	size_t i;
+
+	for (i = 0; i < SZ_4K; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+/* Write pages [0, nr) of @fd with the pattern; 0 or -errno. */
+static int write_pattern(int fd, size_t nr, unsigned int salt)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	size_t pg;
+
+	for (pg = 0; pg < nr; pg++) {
+		fill_page(buf, pg, salt);
+		if (pwrite(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
+			return -(errno ? errno : EIO);
+	}
+	return fsync(fd) ? -errno : 0;
+}
+
+/*
+ * Compare page @pg of @fd read with pread against the pattern (or zeroes
+ * when @zero).  Returns 1 if it matches, 0 if not, -errno on a read error.
+ */
+static int pread_page_is(int fd, size_t pg, unsigned int salt, bool zero)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	ssize_t n = pread(fd, buf, SZ_4K, pg * SZ_4K);
+
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)SZ_4K)
+		return 0;
+	return zero ? page_is_zero(buf) : page_is(buf, pg, salt);
+}
+
+static bool fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return false;
+	return stx.stx_attributes_mask & STATX_ATTR_DAX &&
+	       stx.stx_attributes & STATX_ATTR_DAX;
+}
+
+static off_t file_size(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? -1 : st.st_size;
+}
+
+/* ---- the waiting operation runs in a forked worker ---------------------- */
+
+struct worker {
+	pid_t pid;
+	bool done;
+	int code;	/* exit code (an errno, 0 = success), or 1000 + signal */
+};
+
+typedef int (*work_fn)(const void *arg);
+
+/*
+ * Fork a worker that closes @close_fds (so it holds none of the test's
+ * references), tells the parent it is about to start, and then exits with
+ * fn(arg).  Returns once the worker has reported in; pid -1 on failure.
+ */
+static struct worker worker_start(work_fn fn, const void *arg,
+				  const int *close_fds, int nr_close)
+{
+	struct worker w = { .pid = -1 };
+	struct pollfd pfd;
+	int p[2], i;
+	char c = 'r';
+
+	if (pipe2(p, O_CLOEXEC))
+		return w;
+	w.pid = fork();
+	if (w.pid == 0) {
+		for (i = 0; i < nr_close; i++)
+			if (close_fds[i] >= 0)
+				close(close_fds[i]);
+		close(p[0]);
+		if (write(p[1], &c, 1) != 1)
+			_exit(EPIPE);
+		close(p[1]);
+		_exit(fn(arg));
+	}
+	close(p[1]);
+	if (w.pid > 0) {
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 10000) != 1 || read(p[0], &c, 1) != 1) {
+			kill(w.pid, SIGKILL);
+			waitpid(w.pid, NULL, 0);
+			w.pid = -1;
+		}
+	}
+	close(p[0]);
+	return w;
+}
+
+/* Wait up to @ms for the worker; true once it has exited. */
+static bool worker_wait(struct worker *w, int ms)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int status, waited = 0;
+	pid_t r;
+
+	if (w->done)
+		return true;
+	if (w->pid <= 0)
+		return false;
+	for (;;) {
+		r = waitpid(w->pid, &status, WNOHANG);
+		if (r == w->pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return false;
+		if (waited >= ms)
+			return false;
+		nanosleep(&tick, NULL);
+		waited += 10;
+	}
+	w->done = true;
+	if (WIFEXITED(status))
+		w->code = WEXITSTATUS(status);
+	else
+		w->code = 1000 + WTERMSIG(status);
+	return true;
+}
+
+/* Scheduler state of a process ('S', 'D', 'R', ...) or '?'. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static const char *code_str(int code)
+{
+	static char buf[64];
+
+	if (code >= 1000)
+		snprintf(buf, sizeof(buf), "killed by signal %d", code - 1000);
+	else
+		snprintf(buf, sizeof(buf), "%s", code ? strerror(code) : "success");
+	return buf;
+}
+
+/* Stop a worker that is still around at teardown, within a bound. */
+static void worker_reap(struct worker *w)
+{
+	if (w->pid <= 0 || w->done)
+		return;
+	kill(w->pid, SIGKILL);
+	worker_wait(w, LIVE_MS);
+}
+
+struct trunc_arg {
+	int fd;
+	off_t size;
+};
+
+static int do_truncate(const void *p)
+{
+	const struct trunc_arg *a = p;
+
+	return ftruncate(a->fd, a->size) ? errno : 0;
+}
+
+struct punch_arg {
+	int fd;
+	off_t off, len;
+};
+
+static int do_punch(const void *p)
+{
+	const struct punch_arg *a = p;
+
+	return fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 a->off, a->len) ? errno : 0;
+}
+
+static int do_umount(const void *p)
+{
+	return umount2(p, 0) ? errno : 0;
+}
+
+/* ---- truncate and punch hole on a mapped file --------------------------- */
+
+enum ref_kind { REF_GET, REF_PIN, REF_PIPE };
+
+FIXTURE(trunc) {
+	int probe;
+	int fd;
+	char path[PATH_MAX];
+	char *map;
+	int hold;		/* probe handle, or -1 */
+	int pipefd[2];		/* vmsplice pipe, or -1 */
+	struct worker w;
+};
+
+LAB_FSDAX_VARIANTS(trunc);
+
+FIXTURE_SETUP(trunc)
+{
+	size_t pg;
+	int err;
+
+	self->probe = self->fd = self->hold = -1;
+	self->pipefd[0] = self->pipefd[1] = -1;
+	self->map = MAP_FAILED;
+	self->w.pid = -1;
+	LAB_REQUIRE_ENV(variant->dax.env);
+	self->probe = lab_probe_open();
+	ASSERT_LE(0, self->probe)
+		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
+
+	self->fd = lab_dax_open(&variant->dax, "trunc", FILE_LEN,
+				self->path, sizeof(self->path));
+	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->path, strerror(errno));
+	ASSERT_TRUE(fd_is_dax(self->fd))
+		TH_LOG("%s is not a DAX file (statx has no STATX_ATTR_DAX)", self->path);
+	err = write_pattern(self->fd, NR_PAGES, 1);
+	ASSERT_EQ(0, err) TH_LOG("write %s: %s", self->path, strerror(-err));
+
+	self->map = lab_map(self->fd, FILE_LEN, SZ_4K, 0);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap %s: %s", self->path, strerror(errno));
+	/* What was written is what the mapping and read() show. */
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		ASSERT_TRUE(page_is(self->map + pg * SZ_4K, pg, 1))
+			TH_LOG("page %zu read through the mapping differs from what was written", pg);
+		ASSERT_EQ(1, pread_page_is(self->fd, pg, 1, false))
+			TH_LOG("page %zu read with pread differs from what was written", pg);
+	}
+}
+
+FIXTURE_TEARDOWN(trunc)
+{
+	if (self->hold >= 0)
+		lab_release(self->probe, self->hold);
+	if (self->probe >= 0)
+		close(self->probe);
+	if (self->pipefd[0] >= 0)
+		close(self->pipefd[0]);
+	if (self->pipefd[1] >= 0)
+		close(self->pipefd[1]);
+	worker_reap(&self->w);
+	if (self->map != MAP_FAILED)
+		munmap(self->map, FILE_LEN);
+	if (self->fd >= 0) {
+		close(self->fd);
+		unlink(self->path);
+	}
+}
+
+/* Take a reference of @kind on page @pg of the mapping. */
+static void take_ref(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(trunc) *self, enum ref_kind kind, size_t pg)
+{
+	struct lab_page_info info;
+	struct iovec iov = { self->map + pg * SZ_4K, SZ_4K };
+	int ret;
+
+	switch (kind) {
+	case REF_GET:
+	case REF_PIN:
+		ret = lab_hold(self->probe, self->map + pg * SZ_4K, SZ_4K,
+			       kind == REF_PIN ? LAB_HOLD_PIN | LAB_HOLD_WRITE : 0);
+		ASSERT_LE(0, ret) TH_LOG("probe %s of page %zu: %s",
+					 kind == REF_PIN ? "pin" : "get", pg, strerror(-ret));
+		self->hold = ret;
+		break;
+	case REF_PIPE:
+		ASSERT_EQ(0, pipe2(self->pipefd, O_CLOEXEC));
+		ASSERT_EQ((ssize_t)SZ_4K, vmsplice(self->pipefd[1], &iov, 1, 0))
+			TH_LOG("vmsplice of page %zu: %s", pg, strerror(errno));
+		break;
+	}
+	ret = lab_info_addr(self->probe, self->map + pg * SZ_4K, &info);
+	ASSERT_EQ(0, ret) TH_LOG("probe page info: %s", strerror(-ret));
+	ASSERT_TRUE(!!(info.flags & LAB_PAGE_ZONE_DEVICE))
+		TH_LOG("page %zu is not ZONE_DEVICE memory (flags %#x)", pg, info.flags);
+	ASSERT_LT(1, info.refcount)
+		TH_LOG("held page %zu has refcount %d; the reference did not land on the page",
+		       pg, info.refcount);
+}
+
+/*
+ * Drop the reference; for the pipe, read the buffer back and return
+ * whether it still held the original page @pg.
+ */
+static bool drop_ref(FIXTURE_DATA(trunc) *self, enum ref_kind kind, size_t pg,
+		     int *err)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	ssize_t n;
+	size_t got = 0;
+
+	*err = 0;
+	if (kind != REF_PIPE) {
+		*err = lab_release(self->probe, self->hold);
+		self->hold = -1;
+		return true;
+	}
+	while (got < SZ_4K) {
+		n = read(self->pipefd[0], (char *)buf + got, SZ_4K - got);
+		if (n <= 0) {
+			*err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		got += n;
+	}
+	close(self->pipefd[0]);
+	close(self->pipefd[1]);
+	self->pipefd[0] = self->pipefd[1] = -1;
+	return got == SZ_4K && page_is(buf, pg, 1);
+}
+
+/*
+ * Hold page @held with @kind, run @fn in a worker, check that it waits
+ * while the page is held and completes after the release.
+ */
+static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self,
+		    enum ref_kind kind, size_t held, const char *what,
+		    work_fn fn, const void *arg)
+{
+	int closefds[3];
+	bool early, intact;
+	char state;
+	int err;
+
+	take_ref(_metadata, self, kind, held);
+	closefds[0] = self->probe;
+	closefds[1] = self->pipefd[0];
+	closefds[2] = self->pipefd[1];
+
+	self->w = worker_start(fn, arg, closefds, 3);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the %s worker", what);
+	early = worker_wait(&self->w, HELD_MS);
+	state = early ? '-' : proc_state(self->w.pid);
+	intact = drop_ref(self, kind, held, &err);
+	if (!early)
+		worker_wait(&self->w, LIVE_MS);
+
+	EXPECT_FALSE(early)
+		TH_LOG("%s returned (%s) while page %zu was still referenced; it must wait until the page is idle",
+		       what, code_str(self->w.code), held);
+	ASSERT_EQ(0, err) TH_LOG("dropping the reference: %s", strerror(-err));
+	EXPECT_TRUE(intact)
+		TH_LOG("the pipe buffer of page %zu no longer held the file data while %s waited",
+		       held, what);
+	ASSERT_TRUE(self->w.done)
+		TH_LOG("%s still had not completed %d ms after the reference was dropped (worker state %c)",
+		       what, LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("%s failed: %s", what, code_str(self->w.code));
+	TH_LOG("%s waited while held (worker state %c), completed after release", what, state);
+}
+
+static void truncate_held(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(trunc) *self, enum ref_kind kind)
+{
+	struct trunc_arg arg = { self->fd, 0 };
+	char c;
+
+	held_op(_metadata, self, kind, 5, "ftruncate(0)", do_truncate, &arg);
+	ASSERT_EQ(0, file_size(self->fd));
+	ASSERT_EQ(0, pread(self->fd, &c, 1, 0))
+		TH_LOG("read after truncate to 0 returned data");
+}
+
+static void punch_held(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(trunc) *self, enum ref_kind kind)
+{
+	/* Punch pages 4..7, hold page 5 inside the hole. */
+	struct punch_arg arg = { self->fd, 4 * SZ_4K, 4 * SZ_4K };
+	size_t pg;
+
+	held_op(_metadata, self, kind, 5, "fallocate(PUNCH_HOLE)", do_punch, &arg);
+	ASSERT_EQ((off_t)FILE_LEN, file_size(self->fd))
+		TH_LOG("punch hole with KEEP_SIZE changed the file size");
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		bool hole = pg >= 4 && pg < 8;
+
+		ASSERT_EQ(1, pread_page_is(self->fd, pg, 1, hole))
+			TH_LOG("page %zu (%s) read with pread is wrong after the punch",
+			       pg, hole ? "in the hole, expected zeroes" : "outside the hole, expected the data");
+		if (hole) {
+			ASSERT_TRUE(page_is_zero(self->map + pg * SZ_4K))
+				TH_LOG("page %zu in the hole is not zero through the mapping", pg);
+		} else {
+			ASSERT_TRUE(page_is(self->map + pg * SZ_4K, pg, 1))
+				TH_LOG("page %zu outside the hole changed through the mapping", pg);
+		}
+	}
+}
+
+TEST_F_TIMEOUT(trunc, truncate_waits_for_get, 60)
+{
+	truncate_held(_metadata, self, REF_GET);
+}
+
+TEST_F_TIMEOUT(trunc, truncate_waits_for_pin, 60)
+{
+	truncate_held(_metadata, self, REF_PIN);
+}
+
+TEST_F_TIMEOUT(trunc, truncate_waits_for_pipe_buffer, 60)
+{
+	truncate_held(_metadata, self, REF_PIPE);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_waits_for_get, 60)
+{
+	punch_held(_metadata, self, REF_GET);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_waits_for_pin, 60)
+{
+	punch_held(_metadata, self, REF_PIN);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_waits_for_pipe_buffer, 60)
+{
+	punch_held(_metadata, self, REF_PIPE);
+}
+
+/* Truncate to half with a page of the removed half pinned. */
+TEST_F_TIMEOUT(trunc, truncate_half_keeps_first_half, 60)
+{
+	struct trunc_arg arg = { self->fd, FILE_LEN / 2 };
+	size_t pg;
+	char c;
+
+	held_op(_metadata, self, REF_PIN, 12, "ftruncate(half)", do_truncate, &arg);
+	ASSERT_EQ((off_t)FILE_LEN / 2, file_size(self->fd));
+	for (pg = 0; pg < NR_PAGES / 2; pg++) {
+		ASSERT_EQ(1, pread_page_is(self->fd, pg, 1, false))
+			TH_LOG("page %zu of the kept half differs (pread)", pg);
+		ASSERT_TRUE(page_is(self->map + pg * SZ_4K, pg, 1))
+			TH_LOG("page %zu of the kept half differs (mapping)", pg);
+	}
+	ASSERT_EQ(0, pread(self->fd, &c, 1, FILE_LEN / 2))
+		TH_LOG("read past the new end of file returned data");
+}
+
+/* ---- unmount of a filesystem on the spare pmem namespace ---------------- */
+
+FIXTURE(umount) {
+	int probe;
+	char mnt[64];
+	bool mounted;
+	int hold;
+	uint64_t pfn;		/* a page of the file, read while mapped */
+	struct worker w;
+};
+
+FIXTURE_VARIANT(umount) {
+	const char *fs;
+	const char *mkfs[8];
+};
+
+FIXTURE_VARIANT_ADD(umount, ext4) {
+	.fs = "ext4",
+	.mkfs = { "mkfs.ext4", "-q", "-F", "-b", "4096", NULL },
+};
+
+FIXTURE_VARIANT_ADD(umount, xfs) {
+	.fs = "xfs",
+	.mkfs = { "mkfs.xfs", "-q", "-f", "-K", NULL },
+};
+
+/* Run argv with @dev appended; returns the exit status or -errno. */
+static int run_mkfs(const char *const *argv, const char *dev)
+{
+	const char *args[12];
+	int i, status;
+	pid_t pid;
+
+	for (i = 0; argv[i] && i < 10; i++)
+		args[i] = argv[i];
+	args[i++] = dev;
+	args[i] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, STDOUT_FILENO);
+		execvp(args[0], (char *const *)args);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+FIXTURE_SETUP(umount)
+{
+	const char *dev;
+	int ret;
+
+	self->probe = self->hold = -1;
+	self->w.pid = -1;
+	self->mounted = false;
+	self->mnt[0] = 0;
+	LAB_REQUIRE_ENV("LAB_RAWPMEM");
+	dev = lab_env("LAB_RAWPMEM");
+	self->probe = lab_probe_open();
+	ASSERT_LE(0, self->probe)
+		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
+
+	ret = run_mkfs(variant->mkfs, dev);
+	ASSERT_EQ(0, ret) TH_LOG("%s %s exited with %d", variant->mkfs[0], dev, ret);
+	strcpy(self->mnt, "/tmp/lab-umount.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->mnt)) TH_LOG("mkdtemp: %s", strerror(errno));
+	ASSERT_EQ(0, mount(dev, self->mnt, variant->fs, 0, "dax=always"))
+		TH_LOG("mount -t %s -o dax=always %s: %s", variant->fs, dev, strerror(errno));
+	self->mounted = true;
+}
+
+FIXTURE_TEARDOWN(umount)
+{
+	if (self->hold >= 0)
+		lab_release(self->probe, self->hold);
+	if (self->probe >= 0)
+		close(self->probe);
+	if (self->w.pid > 0 && !self->w.done) {
+		/* An umount in eviction may not be killable: let it finish. */
+		worker_wait(&self->w, LIVE_MS);
+		if (self->w.done && self->w.code == 0)
+			self->mounted = false;
+		worker_reap(&self->w);
+	}
+	if (self->mounted && umount2(self->mnt, 0))
+		umount2(self->mnt, MNT_DETACH);
+	if (self->mnt[0])
+		rmdir(self->mnt);
+}
+
+/*
+ * Create a file on the test filesystem, map it, check the data, remember
+ * the pfn of page 3, and take a reference of @hold_flags on it (-1: none).
+ * The file is unmapped and closed on return; only the reference remains.
+ */
+static void populate(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(umount) *self, int hold_flags)
+{
+	struct lab_page_info info;
+	char path[PATH_MAX];
+	size_t pg;
+	char *map;
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/file", self->mnt);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd) TH_LOG("create %s: %s", path, strerror(errno));
+	ASSERT_TRUE(fd_is_dax(fd)) TH_LOG("%s is not a DAX file", path);
+	ret = write_pattern(fd, NR_PAGES, 2);
+	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", path, strerror(-ret));
+	map = lab_map(fd, FILE_LEN, SZ_4K, 0);
+	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap %s: %s", path, strerror(errno));
+	for (pg = 0; pg < NR_PAGES; pg++)
+		ASSERT_TRUE(page_is(map + pg * SZ_4K, pg, 2))
+			TH_LOG("page %zu read through the mapping differs", pg);
+	ret = lab_info_addr(self->probe, map + 3 * SZ_4K, &info);
+	ASSERT_EQ(0, ret) TH_LOG("probe page info: %s", strerror(-ret));
+	ASSERT_EQ((unsigned int)LAB_PGMAP_FS_DAX, info.pgmap_type)
+		TH_LOG("page of a DAX file is not FS DAX memory (pgmap type %u)", info.pgmap_type);
+	self->pfn = info.pfn;
+	if (hold_flags >= 0) {
+		ret = lab_hold(self->probe, map + 3 * SZ_4K, SZ_4K, hold_flags);
+		ASSERT_LE(0, ret) TH_LOG("probe hold: %s", strerror(-ret));
+		self->hold = ret;
+	}
+	ASSERT_EQ(0, munmap(map, FILE_LEN));
+	ASSERT_EQ(0, close(fd));
+	/* Leave umount nothing slow to do, so only a wait can delay it. */
+	sync();
+}
+
+/* Unmount in a worker and wait for it (liveness bound). */
+static void umount_now(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(umount) *self)
+{
+	int closefds[] = { self->probe };
+
+	self->w = worker_start(do_umount, self->mnt, closefds, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the umount worker");
+	ASSERT_TRUE(worker_wait(&self->w, LIVE_MS))
+		TH_LOG("umount of an idle filesystem did not complete within %d ms (worker state %c)",
+		       LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("umount: %s", code_str(self->w.code));
+	self->mounted = false;
+}
+
+static void scan_namespace(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(umount) *self, struct lab_scan *scan)
+{
+	int ret = lab_scan(self->probe, self->pfn, scan);
+
+	ASSERT_EQ(0, ret) TH_LOG("probe scan from pfn %#llx: %s",
+				 (unsigned long long)self->pfn, strerror(-ret));
+	ASSERT_EQ((unsigned int)LAB_PGMAP_FS_DAX, scan->pgmap_type);
+	ASSERT_LT(0ULL, scan->nr_pages);
+}
+
+/*
+ * Contract: unmount (inode eviction) waits until every page of the
+ * filesystem is idle.  The baseline evicts the inode and returns.
+ */
+TEST_F_TIMEOUT(umount, contract_umount_waits_for_pinned_page, 90)
+{
+	int closefds[] = { self->probe };
+	struct lab_scan scan;
+	bool early;
+	char state;
+	int ret;
+
+	populate(_metadata, self, LAB_HOLD_PIN | LAB_HOLD_WRITE);
+	self->w = worker_start(do_umount, self->mnt, closefds, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the umount worker");
+	early = worker_wait(&self->w, UMOUNT_HELD_MS);
+	state = early ? '-' : proc_state(self->w.pid);
+	ret = lab_release(self->probe, self->hold);
+	self->hold = -1;
+	if (!early)
+		worker_wait(&self->w, LIVE_MS);
+	if (self->w.done && self->w.code == 0)
+		self->mounted = false;
+
+	EXPECT_FALSE(early)
+		TH_LOG("umount returned (%s) while page pfn %#llx of the filesystem was still pinned; expected it to wait until the page was idle",
+		       code_str(self->w.code), (unsigned long long)self->pfn);
+	ASSERT_EQ(0, ret) TH_LOG("release: %s", strerror(-ret));
+	ASSERT_TRUE(self->w.done)
+		TH_LOG("umount had not completed %d ms after the pin was released (state %c)",
+		       LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("umount: %s", code_str(self->w.code));
+	if (!early)
+		TH_LOG("umount waited while pinned (state %c), completed after release", state);
+
+	scan_namespace(_metadata, self, &scan);
+	ASSERT_EQ(0ULL, scan.nr_busy)
+		TH_LOG("%llu pages busy after unmount, first pfn %#llx refcount %d mapcount %d",
+		       (unsigned long long)scan.nr_busy,
+		       (unsigned long long)scan.first_busy_pfn,
+		       scan.first_busy_refcount, scan.first_busy_mapcount);
+}
+
+/* Behavioural: after unmount nothing of the namespace is busy. */
+TEST_F_TIMEOUT(umount, umount_leaves_namespace_idle, 90)
+{
+	struct lab_scan scan;
+	int ret;
+
+	populate(_metadata, self, LAB_HOLD_PIN);
+	ret = lab_release(self->probe, self->hold);
+	self->hold = -1;
+	ASSERT_EQ(0, ret) TH_LOG("release: %s", strerror(-ret));
+	umount_now(_metadata, self);
+	scan_namespace(_metadata, self, &scan);
+	ASSERT_EQ(0ULL, scan.nr_busy)
+		TH_LOG("%llu of %llu pages busy after unmount, first pfn %#llx refcount %d mapcount %d",
+		       (unsigned long long)scan.nr_busy, (unsigned long long)scan.nr_pages,
+		       (unsigned long long)scan.first_busy_pfn,
+		       scan.first_busy_refcount, scan.first_busy_mapcount);
+}
+
+/* Contract: after unmount every page of the namespace is free: refcount 0. */
+TEST_F_TIMEOUT(umount, contract_umount_leaves_pages_refcount_0, 90)
+{
+	struct lab_page_info info;
+	struct lab_scan scan;
+	int ret;
+
+	populate(_metadata, self, 0);
+	ret = lab_release(self->probe, self->hold);
+	self->hold = -1;
+	ASSERT_EQ(0, ret) TH_LOG("release: %s", strerror(-ret));
+	umount_now(_metadata, self);
+	scan_namespace(_metadata, self, &scan);
+	ret = lab_info_pfn(self->probe, self->pfn, &info);
+	ASSERT_EQ(0, ret) TH_LOG("probe pfn info: %s", strerror(-ret));
+	EXPECT_EQ(0, info.refcount)
+		TH_LOG("free FS DAX page (pfn %#llx, used by the file) has refcount %d after unmount, expected 0",
+		       (unsigned long long)self->pfn, info.refcount);
+	ASSERT_EQ(scan.nr_pages, scan.nr_ref0)
+		TH_LOG("after unmount %llu of %llu pages of the namespace have refcount 1 and %llu are busy; expected every page at refcount 0",
+		       (unsigned long long)scan.nr_ref1, (unsigned long long)scan.nr_pages,
+		       (unsigned long long)scan.nr_busy);
+}
+
+TEST_HARNESS_MAIN
