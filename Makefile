@@ -35,7 +35,7 @@ patches:
 	@lab/format-patches.sh
 
 clean:
-	rm -rf results build/tests
+	rm -rf results build/tests build/bench build/lab
 
 # make bench [KERNEL=baseline|patched]: both kernels by default, alternating.
 .PHONY: bench

@@ -19,8 +19,9 @@ if [ -f "$cover" ]; then
 	# Subject (minus the [PATCH 00/NN] prefix), blank line, body up to
 	# the shortlog ("Name (N):").
 	desc=$(awk '
-		/^Subject: / { sub(/^Subject: \[[^]]*\] */, ""); subj = $0; next }
-		subj != "" && !body && /^$/ { body = 1; print subj; print ""; next }
+		/^Subject: / { sub(/^Subject: \[[^]]*\] */, ""); subj = $0; hdr = 1; next }
+		hdr && /^ / { subj = subj $0; next }	# folded header line
+		hdr && /^$/ { hdr = 0; body = 1; print subj; print ""; next }
 		body && /^[^ ].* \([0-9]+\):$/ { exit }
 		body { print }' "$cover")
 	git_tree config branch.series.description "$desc"

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Truncate or punch a hole in a DAX file while it is mapped and every
+ * page of it is faulted in.  The filesystem must unmap the pages, wait
+ * for them to be idle (break the layout) and drop its DAX entries before
+ * it frees the blocks: the path the series changes most.
+ *
+ *   truncate -n NAME -e ENV -o truncate|punch -l LEN -s STRIDE -k REPS
+ *
+ * Each repetition creates a file of LEN bytes in directory $ENV, maps
+ * it, writes one byte per STRIDE (one fault each), then times only
+ * ftruncate(fd, 0) or fallocate(PUNCH_HOLE) over the whole file.
+ * Result: nanoseconds per mapped STRIDE-sized page.
+ */
+#include "bench.h"
+
+#include <getopt.h>
+#include <linux/falloc.h>
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: truncate -n NAME -e ENV -o truncate|punch -l LEN -s STRIDE -k REPS\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long len = 0, stride = 0;
+	int reps = 5, punch = -1, opt;
+	const char *env = NULL;
+	double cost[BENCH_MAX_REPS];
+
+	while ((opt = getopt(argc, argv, "n:e:o:l:s:k:")) != -1) {
+		switch (opt) {
+		case 'n': bench_name = optarg; break;
+		case 'e': env = optarg; break;
+		case 'o':
+			if (!strcmp(optarg, "truncate"))
+				punch = 0;
+			else if (!strcmp(optarg, "punch"))
+				punch = 1;
+			else
+				usage();
+			break;
+		case 'l': len = bench_size(optarg); break;
+		case 's': stride = bench_size(optarg); break;
+		case 'k': reps = bench_reps(optarg); break;
+		default: usage();
+		}
+	}
+	if (!env || punch < 0 || !len || !stride || len % stride)
+		usage();
+
+	bench_pin_cpu();
+	for (int r = 0; r < reps; r++) {
+		char path[256];
+		uint64_t t0, t;
+		int fd, ret;
+		char *p;
+
+		fd = bench_open(env, LAB_FSDAX, len, path, sizeof(path));
+		p = lab_map(fd, len, stride, 0);
+		if (p == MAP_FAILED)
+			bench_na_errno("mmap %s", path);
+		for (unsigned long off = 0; off < len; off += stride)
+			p[off] = 1;
+		if (r == 0)
+			bench_check_level(p, stride);
+
+		t0 = bench_now();
+		if (punch)
+			ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					0, len);
+		else
+			ret = ftruncate(fd, 0);
+		t = bench_now() - t0;
+		if (ret)
+			bench_na_errno("%s", punch ? "punch hole" : "truncate");
+		cost[r] = (double)t / (len / stride);
+
+		munmap(p, len);
+		close(fd);
+		unlink(path);
+	}
+	bench_result(bench_unit(stride), cost, reps);
+	return 0;
+}
