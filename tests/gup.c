@@ -7,12 +7,6 @@
  * references on DAX pages; only the idle value they add to differs, and
  * it is measured, not assumed.
  */
-/*
- * -Wextra objects to the harness itself: an unused parameter in its
- * timeout handler, and a local of its TEST_F() wrapper live across setjmp.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "lab.h"
 

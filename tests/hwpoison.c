@@ -16,16 +16,7 @@
  * never handed to another file; device DAX tests poison the last
  * alignment-sized chunk of the device, which other tests do not use.
  */
-/*
- * The kernel's kselftest harness does not build cleanly with -Wextra: its
- * timeout handler has an unused parameter and the setjmp in every test
- * wrapper (expanded here) trips -Wclobbered.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "lab.h"
 
 #include <limits.h>

@@ -15,12 +15,6 @@
  *  - PMD-mapped FS DAX memory is one order-9 folio.
  * The others hold on both kernels.
  */
-/*
- * -Wextra objects to the harness itself: an unused parameter in its
- * timeout handler, and a local of its TEST_F() wrapper live across setjmp.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "lab.h"
 

@@ -8,12 +8,6 @@
  * contract_* tests check a rule the series introduces and must fail on
  * the baseline; the others hold on both kernels.
  */
-/*
- * -Wextra objects to the harness itself: an unused parameter in its
- * timeout handler, and a local of its TEST_F() wrapper live across setjmp.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "lab.h"
 

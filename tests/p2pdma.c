@@ -11,16 +11,7 @@
  * the series a free P2PDMA page has refcount 0; the baseline resets freed
  * pages to refcount 1.
  */
-/*
- * The kernel's kselftest harness does not build cleanly with -Wextra: its
- * timeout handler has an unused parameter and the setjmp in every test
- * wrapper (expanded here) trips -Wclobbered.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "lab.h"
 
 #include <limits.h>

@@ -11,16 +11,7 @@
  * carries one mapcount and one reference per mapping (the baseline keeps
  * DAX pages out of rmap: mapcount 0, refcount 1).
  */
-/*
- * The kernel's kselftest harness does not build cleanly with -Wextra: its
- * timeout handler has an unused parameter and the setjmp in every test
- * wrapper (expanded here) trips -Wclobbered.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "lab.h"
 
 #include <limits.h>

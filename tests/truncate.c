@@ -17,16 +17,7 @@
  * not a timing target) and that the data outside the removed range is
  * intact.
  */
-/*
- * The kernel's kselftest harness does not build cleanly with -Wextra: its
- * timeout handler has an unused parameter and the setjmp in every test
- * wrapper (expanded here) trips -Wclobbered.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "lab.h"
 
 #include <limits.h>
