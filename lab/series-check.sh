@@ -9,11 +9,18 @@ set -euo pipefail
 
 "$LAB_TOP"/lab/deps.sh
 "$LAB_TOP"/lab/tree.sh
-wt=$LAB_BUILD/linux-check
-out=$LAB_BUILD/out/check
+# The check tree mirrors the baseline build's layout (linux-baseline and
+# out/baseline under its own ccache base directory), so compiling the
+# pristine source is a ccache hit on the objects of `make build
+# KERNEL=baseline` instead of a cold build.
+top=$LAB_BUILD/series-check
+wt=$top/linux-baseline
+out=$top/out/baseline
+export CCACHE_BASEDIR=$top
 mapfile -t series < <(find "$LAB_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
 [ ${#series[@]} -gt 0 ] || die "patches/ holds no patches"
 
+mkdir -p "$top"
 [ -d "$wt" ] || git -C "$LAB_TREE" worktree add -q --detach "$wt" base
 git -C "$wt" checkout -q --detach base
 git -C "$wt" reset -q --hard base
@@ -22,7 +29,7 @@ cp "$(kernel_out baseline)/.config" "$out/.config" 2>/dev/null ||
 	die "build the baseline kernel first (make build KERNEL=baseline): its .config is reused"
 
 kbuild() { make -s -C "$wt" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" olddefconfig bzImage; }
-warnings() { grep -E '(warning|error):' "$1" | sed -E 's#^(\.\./)*[^ ]*linux-check/##' | sort -u; }
+warnings() { grep -E '(warning|error):' "$1" | sed -E 's#^[^ :]*linux-baseline/##' | sort -u; }
 # Warnings the pristine source already has are not the series' fault.
 kbuild >"$out/base.log" 2>&1 || die "the base tree does not build (see $out/base.log)"
 warnings "$out/base.log" >"$out/base.warnings"
