@@ -4,11 +4,12 @@
 #   make shell  [KERNEL=...]                interactive guest
 #   make build  [KERNEL=...] [DEBUG=kasan]  just build a kernel
 #   make patches                            export build/linux to patches/
+#   make torture [KERNEL=patched|baseline|both] [TORTURE_SECONDS=N] [DEBUG=kasan]
 # V=1 prints the QEMU command line.
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean series-check cross
+.PHONY: run check shell build tree deps patches tests clean series-check cross torture
 
 deps:
 	@lab/deps.sh
@@ -48,3 +49,7 @@ series-check:
 
 cross:
 	@lab/cross.sh
+
+# make torture: the concurrent workload, 2 minutes by default.
+torture:
+	@lab/torture.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),patched)

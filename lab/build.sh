@@ -8,11 +8,8 @@ set -euo pipefail
 kernel=${1:-patched}
 check_kernel_name "$kernel"
 frags=("$LAB_TOP"/lab/configs/{base,dax,debug}.config)
-case "${DEBUG:-}" in
-"") ;;
-kasan) frags+=("$LAB_TOP/lab/configs/kasan.config") ;;
-*) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan or leave it unset)" ;;
-esac
+# lib.sh has checked DEBUG; kasan is the only value.
+[ -z "${DEBUG:-}" ] || frags+=("$LAB_TOP/lab/configs/kasan.config")
 
 src=$(kernel_src "$kernel")
 out=$(kernel_out "$kernel")

@@ -24,6 +24,13 @@ note() {
 	echo "lab: $*" >&2
 }
 
+# DEBUG=kasan kernels are built and booted from their own out/<k>-kasan.
+case "${DEBUG:-}" in
+"") ;;
+kasan) LAB_CONFIG_SUFFIX=-kasan ;;
+*) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan or leave it unset)" ;;
+esac
+
 # Kernel flavour: "patched" (the series) or "baseline" (pristine Debian).
 check_kernel_name() {
 	case "$1" in

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Judge the suite results of one or both kernels.
-#   report.sh KERNEL...    (reads results/<kernel>/suite/tests/*.tap)
-# Prints one row per test and kernel, writes results/contract.md, and
-# ends with "N passed, N failed, N skipped".  Exit status 1 on failures.
+#   report.sh KERNEL...    (reads results/<kernel>/<run>/tests/*.tap)
+# Prints one row per test and kernel, writes results/contract.md (the
+# suite) or results/<run>.md, and ends with "N passed, N failed, N
+# skipped", also kept in results/<run>.count.  Exit status 1 on failures.
+# LAB_RUN names the run: suite (default) or torture.
 #
 # Rules: a behavioural test must pass on every kernel.  A contract test
 # (name contains "contract_") must FAIL on the baseline; on the patched
@@ -13,11 +15,12 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || die "usage: report.sh patched|baseline..."
 
+run=${LAB_RUN:-suite}
 rows=$(mktemp)
 trap 'rm -f "$rows"' EXIT
 for k in "$@"; do
 	check_kernel_name "$k"
-	dir=$LAB_RESULTS/$k/suite/tests
+	dir=$LAB_RESULTS/$k/$run/tests
 	[ -d "$dir" ] || die "no suite results for $k in $dir"
 	for tap in "$dir"/*.tap; do
 		prog=$(basename "$tap" .tap)
@@ -58,6 +61,7 @@ is_listed() {
 
 pass=0 fail=0 skip=0 xfail=0
 table=$LAB_RESULTS/contract.md
+[ "$run" = suite ] || table=$LAB_RESULTS/$run.md
 {
 	echo "| test | kernel | result | verdict |"
 	echo "|---|---|---|---|"
@@ -90,6 +94,6 @@ while IFS=$'\t' read -r k name st why; do
 	echo "| $name | $k | $st | $verdict |" >>"$table"
 done <"$rows"
 
-echo "suite: $pass passed (of them $xfail expected failures), $fail failed, $skip skipped; table in $table"
-echo "$pass $fail $skip" >"$LAB_RESULTS/suite.count"
+echo "$run: $pass passed (of them $xfail expected failures), $fail failed, $skip skipped; table in $table"
+echo "$pass $fail $skip" >"$LAB_RESULTS/$run.count"
 [ $fail = 0 ]

@@ -2,7 +2,7 @@
 /*
  * Shared helpers for the guest tests.  The guest init (lab/guest-init)
  * describes the devices in LAB_* environment variables; the lab_probe
- * module reports page state.  Include after kselftest_harness.h.
+ * module reports page state.  Include after kselftest_harness.h, if at all.
  */
 #ifndef LAB_H
 #define LAB_H
@@ -407,6 +407,9 @@ static inline int lab_verdict_recv(int fd, struct lab_verdict *v)
 	return 0;
 }
 
+/* The rest is for kselftest_harness.h users; tests/torture does without. */
+#ifdef __KSELFTEST_HARNESS_H
+
 /*
  * Fixture pieces for tests of one DAX region.  They use the harness'
  * ASSERT_*(), so kselftest_harness.h must come first.  A region fixture
@@ -550,5 +553,7 @@ static inline void lab_want_idle(struct __test_metadata *_metadata,
 		       when);
 	}
 }
+
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* LAB_H */

@@ -18,11 +18,11 @@ dmesg_since() { dmesg | sed -n "/lab-suite: start $1\$/,\$p"; }
 # Run one program: its TAP goes to <name>.tap, the dmesg it caused to
 # <name>.dmesg, everything else to <name>.full.
 run() {
-	local name=$1
+	local name=$1 limit=${LIMIT:-${LAB_TEST_TIMEOUT:-600}}
 	shift
 	echo "== $name"
 	mark "$name"
-	timeout -k 5 "${LAB_TEST_TIMEOUT:-600}" "$@" >"$out/$name.full" 2>&1
+	timeout -k 5 "$limit" "$@" >"$out/$name.full" 2>&1
 	echo "# exit status $?" >>"$out/$name.full"
 	grep -E '^(not )?ok |^#' "$out/$name.full" >"$out/$name.tap"
 	dmesg_since "$name" >"$out/$name.dmesg"
@@ -80,7 +80,7 @@ is_selected() { [ ${#selected[@]} -eq 0 ] || [[ " ${selected[*]} " == *" $1 "* ]
 
 for t in "$bin"/*; do
 	name=${t##*/}
-	case $name in gup_test | hmm-tests) continue ;; esac
+	case $name in gup_test | hmm-tests | torture) continue ;; esac
 	is_selected "$name" && run "$name" "$t"
 done
 if is_selected gup_test; then
@@ -90,4 +90,8 @@ if is_selected gup_test; then
 	dmesg_since gup_test >"$out/gup_test.dmesg"
 fi
 is_selected hmm-tests && run hmm-tests "$bin/hmm-tests"
+# Last: it unmounts the filesystems.  30 s by default (the CI run);
+# make torture sets LAB_TORTURE_SECONDS.
+secs=${LAB_TORTURE_SECONDS:-30}
+is_selected torture && LIMIT=$((secs + 600)) run torture "$bin/torture" -t "$secs"
 exit 0
