@@ -7,12 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-which=${1:-both}
-case $which in
-both) kernels=(patched baseline) ;;
-patched | baseline) kernels=("$which") ;;
-*) die "unknown KERNEL='$which' (use patched, baseline or both)" ;;
-esac
+select_kernels "${1:-both}"
 
 "$LAB_TOP"/lab/deps.sh
 "$LAB_TOP"/lab/tree.sh

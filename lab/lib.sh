@@ -39,6 +39,15 @@ check_kernel_name() {
 	esac
 }
 
+# Set the array "kernels" from a "both|patched|baseline" argument.
+select_kernels() {
+	case $1 in
+	both) kernels=(patched baseline) ;;
+	patched | baseline) kernels=("$1") ;;
+	*) die "unknown KERNEL='$1' (use patched, baseline or both)" ;;
+	esac
+}
+
 kernel_src() {
 	if [ "$1" = patched ]; then echo "$LAB_TREE"; else echo "$LAB_BASE_TREE"; fi
 }

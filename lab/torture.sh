@@ -8,12 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-which=${1:-patched}
-case $which in
-both) kernels=(patched baseline) ;;
-patched | baseline) kernels=("$which") ;;
-*) die "unknown KERNEL='$which' (use patched, baseline or both)" ;;
-esac
+select_kernels "${1:-patched}"
 secs=${TORTURE_SECONDS:-120}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "TORTURE_SECONDS must be a positive number, not '$secs'"
 run=torture${LAB_CONFIG_SUFFIX:-}
