@@ -407,6 +407,44 @@ static inline int lab_verdict_recv(int fd, struct lab_verdict *v)
 	return 0;
 }
 
+/*
+ * The kernel log from now on: open /dev/kmsg positioned at its end.
+ * lab_kmsg_warning() then copies the first new WARNING/BUG line into
+ * @buf and returns 1 (0 if there is none, -errno if unreadable), so a
+ * test can fail on the warning its own operation caused.
+ */
+static inline int lab_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+static inline int lab_kmsg_warning(int fd, char *buf, size_t len)
+{
+	char rec[1024];
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* overwritten records */
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		rec[n] = '\0';
+		if (strstr(rec, "WARNING:") || strstr(rec, "BUG:")) {
+			const char *msg = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
+			size_t l = strlen(msg) < len ? strlen(msg) : len - 1;
+
+			memcpy(buf, msg, l);
+			buf[l] = '\0';
+			return 1;
+		}
+	}
+}
+
 /* The rest is for kselftest_harness.h users; tests/torture does without. */
 #ifdef __KSELFTEST_HARNESS_H
 

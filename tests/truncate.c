@@ -520,6 +520,77 @@ TEST_F_TIMEOUT(trunc, truncate_half_keeps_first_half, 60)
 		TH_LOG("read past the new end of file returned data");
 }
 
+/*
+ * Eviction of an unlinked file with more DAX entries than the entry
+ * walks handle before they drop the lock to reschedule (XA_CHECK_SCHED,
+ * 4096): every entry must go before truncate_inode_pages_final(), which
+ * warns about any it finds.  Mapped at a 4K offset so that xfs uses PTEs
+ * (one entry a page) too.
+ */
+#define EVICT_LEN	(32UL << 20)
+
+FIXTURE(evict) {
+	char path[256];
+	int fd, kmsg;
+	char *map;
+};
+
+FIXTURE_VARIANT(evict) { const char *env; };
+FIXTURE_VARIANT_ADD(evict, ext4) { .env = "LAB_EXT4_DIR" };
+FIXTURE_VARIANT_ADD(evict, xfs) { .env = "LAB_XFS_DIR" };
+
+FIXTURE_SETUP(evict)
+{
+	char *hint;
+
+	self->fd = -1;
+	self->kmsg = -1;
+	self->map = MAP_FAILED;
+	LAB_REQUIRE_ENV(variant->env);
+	snprintf(self->path, sizeof(self->path), "%s/evict.%d",
+		 lab_env(variant->env), getpid());
+	self->fd = open(self->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->path, strerror(errno));
+	ASSERT_EQ(0, fallocate(self->fd, 0, 0, EVICT_LEN));
+	hint = lab_aligned_hint(EVICT_LEN + SZ_2M, SZ_2M);
+	ASSERT_NE(NULL, hint);
+	self->map = mmap(hint + SZ_4K, EVICT_LEN, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap: %s", strerror(errno));
+	self->kmsg = lab_kmsg_open();
+	ASSERT_LE(0, self->kmsg) TH_LOG("/dev/kmsg: %s", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(evict)
+{
+	if (self->map != MAP_FAILED)
+		munmap(self->map, EVICT_LEN);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->path[0])
+		unlink(self->path);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+}
+
+TEST_F_TIMEOUT(evict, evict_of_large_dax_file_removes_every_entry, 120)
+{
+	char warning[512];
+	size_t off;
+
+	for (off = 0; off < EVICT_LEN; off += SZ_4K)
+		self->map[off] = 1;
+	ASSERT_EQ(0, munmap(self->map, EVICT_LEN));
+	self->map = MAP_FAILED;
+	ASSERT_EQ(0, unlink(self->path));
+	self->path[0] = '\0';
+	ASSERT_EQ(0, close(self->fd));	/* the last reference: evicts */
+	self->fd = -1;
+	ASSERT_EQ(0, lab_kmsg_warning(self->kmsg, warning, sizeof(warning)))
+		TH_LOG("evicting a file of %lu DAX entries warned: %s",
+		       EVICT_LEN / SZ_4K, warning);
+}
+
 /* ---- unmount of a filesystem on the spare pmem namespace ---------------- */
 
 FIXTURE(umount) {
