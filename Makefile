@@ -9,7 +9,7 @@
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean series-check cross torture
+.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs
 
 deps:
 	@lab/deps.sh
@@ -49,6 +49,9 @@ series-check:
 
 cross:
 	@lab/cross.sh
+
+tip-configs:
+	@lab/tip-configs.sh
 
 # make torture: the concurrent workload, 2 minutes by default.
 torture:
