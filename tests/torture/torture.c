@@ -25,6 +25,7 @@
  */
 #include "lab.h"
 
+#include <limits.h>
 #include <linux/fs.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -1429,6 +1430,95 @@ static void namespace_busy(struct worker *w, int b)
 		tap(1, name, "refused (exit %d), data intact", WEXITSTATUS(rc));
 }
 
+/*
+ * Disabling the namespace of a device DAX instance with a page pinned:
+ * the mappings go, but the memory must stay until the pin is released,
+ * so the disable must still be running while the pin is held and finish
+ * after.  The baseline frees the memmap under the pin and oopses on the
+ * release, so it does not run there.  Runs last: the namespace comes
+ * back, but the other scenarios are done with it.
+ */
+static void disable_racing_pin(struct worker *w)
+{
+	const char *name = "devdax_disable_waits_for_pin";
+	const char *dev = lab_env("LAB_DEVDAX4K");
+	char sys[PATH_MAX], real[PATH_MAX], link[256], *nd;
+	int fd, id, status = 0, i;
+	pid_t pid, done = 0;
+	struct stat st;
+	char *p;
+	ssize_t n;
+
+	if (!dev)
+		TAP_RET(-1, name, "lab did not provide LAB_DEVDAX4K");
+	if (!strcmp(lab_kernel(), "baseline"))
+		TAP_RET(-1, name, "not run on the baseline, which frees the memmap under the pin and oopses on its release");
+	/* /sys/dev/char/M:m -> .../regionN/daxN.M/daxN.M; the nd_dax names its namespace. */
+	if (stat(dev, &st))
+		TAP_RET(0, name, "stat %s: %s", dev, strerror(errno));
+	snprintf(sys, sizeof(sys), "/sys/dev/char/%u:%u", major(st.st_rdev),
+		 minor(st.st_rdev));
+	if (!realpath(sys, real) || !(nd = strrchr(real, '/')))
+		TAP_RET(0, name, "cannot resolve %s", sys);
+	*nd = '\0';
+	nd = strrchr(real, '/');
+	snprintf(sys, sizeof(sys), "/sys/bus/nd/devices/%s/namespace", nd ? nd + 1 : "?");
+	fd = open(sys, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, link + 1, sizeof(link) - 2);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		TAP_RET(0, name, "cannot read the namespace from %s", sys);
+	link[0] = '/';		/* "/namespaceN.M", as strrchr() below wants */
+	link[n + 1] = '\0';
+	link[strcspn(link, "\n")] = '\0';
+
+	fd = open(dev, O_RDWR | O_CLOEXEC);
+	p = fd < 0 ? MAP_FAILED : lab_map(fd, BLK, BLK, 0);
+	if (p == MAP_FAILED)
+		TAP_RET(0, name, "cannot map %s: %s", dev, strerror(errno));
+	lab_fill(p, BLK, 8, base_seed);
+	id = lab_hold(w->probe, p, BLK, LAB_HOLD_PIN | LAB_HOLD_WRITE);
+	munmap(p, BLK);
+	close(fd);
+	if (id < 0)
+		TAP_RET(0, name, "cannot pin: %s", strerror(-id));
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(null, 2);
+		execlp("ndctl", "ndctl", "disable-namespace", strrchr(link, '/') + 1,
+		       (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 30 && !done; i++) {	/* 3 s with the pin held */
+		usleep(100000);
+		done = waitpid(pid, &status, WNOHANG);
+	}
+	if (done) {
+		/* The memory is gone: releasing the pin now may crash. */
+		TAP_RET(0, name, "disable-namespace %s finished (status %#x) while a page was pinned",
+			strrchr(link, '/') + 1, status);
+	}
+	lab_release(w->probe, id);
+	for (i = 0; i < 600 && !done; i++) {	/* 60 s after the release */
+		usleep(100000);
+		done = waitpid(pid, &status, WNOHANG);
+	}
+	if (!done)
+		tap(0, name, "disable-namespace still waiting 60 s after the release");
+	else if (!WIFEXITED(status) || WEXITSTATUS(status))
+		tap(0, name, "disable-namespace failed with status %#x", status);
+	else
+		tap(1, name, "waited while pinned, finished after the release");
+	snprintf(sys, sizeof(sys), "ndctl enable-namespace %s >/dev/null 2>&1",
+		 strrchr(link, '/') + 1);
+	if (system(sys))
+		printf("# could not enable %s again\n", strrchr(link, '/') + 1);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: torture [-t SECONDS] [-p PROCESSES] [-j THREADS] [-s SEED]\n");
@@ -1524,7 +1614,7 @@ int main(int argc, char **argv)
 	pthread_join(bad, NULL);
 
 	print_counts();
-	printf("1..%d\n", 4 + 2 + NR_BAD + 1 + 2 + 4);
+	printf("1..%d\n", 4 + 2 + NR_BAD + 1 + 2 + 4 + 1);
 	for (b = 0; b < NR_BACKENDS; b++) {
 		char name[64];
 		unsigned long failed = 0;
@@ -1573,6 +1663,7 @@ int main(int argc, char **argv)
 			check_idle(&w, b);
 		else
 			tap(-1, "idle_after_run", "no %s", backends[b].name);
+	disable_racing_pin(&w);
 	for (i = 0; i < atomic_load(&sh->nerrors) && i < MAX_ERRORS; i++)
 		printf("# error: %s\n", sh->errors[i]);
 	worker_fini(&w);
