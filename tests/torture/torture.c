@@ -25,6 +25,7 @@
  */
 #include "lab.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <linux/fs.h>
 #include <pthread.h>
@@ -1519,6 +1520,86 @@ static void disable_racing_pin(struct worker *w)
 		printf("# could not enable %s again\n", strrchr(link, '/') + 1);
 }
 
+#define STOP_GRACE	120	/* seconds a last operation may take */
+
+/* Print what a stuck task waits for: state, wchan and kernel stack. */
+static void dump_task(pid_t pid)
+{
+	char path[512], dir[64], buf[4096];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", pid);
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		static const char *const files[] = { "stat", "wchan", "stack" };
+		unsigned int f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		for (f = 0; f < 3; f++) {
+			FILE *in;
+			size_t n;
+
+			snprintf(path, sizeof(path), "%s/%s/%s", dir, de->d_name, files[f]);
+			in = fopen(path, "r");
+			n = in ? fread(buf, 1, sizeof(buf) - 1, in) : 0;
+			if (in)
+				fclose(in);
+			buf[n] = '\0';
+			for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+				printf("# stuck %d/%s %s: %s\n", pid, de->d_name, files[f], l);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * Wait for the workers to finish their last operation.  One that is
+ * still in the kernel after STOP_GRACE seconds is a hang the run must
+ * report, not wait out: print where it is stuck, SIGKILL it, and go on
+ * with the verdicts.  Returns the number of stuck workers.
+ */
+static int wait_workers(pid_t *procs, pthread_t poisoner, pthread_t bad)
+{
+	time_t end = time(NULL) + STOP_GRACE;
+	struct timespec ts = { .tv_sec = end };
+	int i, left, stuck = 0, status;
+
+	do {
+		left = 0;
+		for (i = 0; i < nproc_workers; i++) {
+			if (procs[i] <= 0)
+				continue;
+			if (waitpid(procs[i], &status, WNOHANG) == procs[i]) {
+				if (!WIFEXITED(status) || WEXITSTATUS(status))
+					record_error("worker process %d ended with status %#x",
+						     i, status);
+				procs[i] = 0;
+			} else {
+				left++;
+			}
+		}
+		if (left)
+			usleep(200000);
+	} while (left && time(NULL) < end);
+	for (i = 0; i < nproc_workers; i++) {
+		if (procs[i] <= 0)
+			continue;
+		dump_task(procs[i]);
+		kill(procs[i], SIGKILL);
+		stuck++;
+	}
+	if (pthread_timedjoin_np(poisoner, NULL, &ts)) {
+		dump_task(getpid());
+		stuck++;
+	}
+	if (pthread_timedjoin_np(bad, NULL, &ts))
+		stuck++;
+	return stuck;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: torture [-t SECONDS] [-p PROCESSES] [-j THREADS] [-s SEED]\n");
@@ -1545,7 +1626,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_sigaction = on_sigbus,
 				.sa_flags = SA_SIGINFO | SA_NODEFER };
 	struct worker w;
-	int opt, i, b, status;
+	int opt, i, b, stuck;
 
 	base_seed = lab_seed("torture");
 	while ((opt = getopt(argc, argv, "t:p:j:s:")) != -1) {
@@ -1605,16 +1686,15 @@ int main(int argc, char **argv)
 			printf("# %d s\n", i + 1);
 	}
 	sh->stop = 1;
-	for (i = 0; i < nproc_workers; i++)
-		if (procs[i] > 0 && (waitpid(procs[i], &status, 0) != procs[i] ||
-				     !WIFEXITED(status) || WEXITSTATUS(status)))
-			record_error("worker process %d ended with status %#x",
-				     i, status);
-	pthread_join(poisoner, NULL);
-	pthread_join(bad, NULL);
+	stuck = wait_workers(procs, poisoner, bad);
 
 	print_counts();
-	printf("1..%d\n", 4 + 2 + NR_BAD + 1 + 2 + 4 + 1);
+	printf("1..%d\n", 1 + 4 + 2 + NR_BAD + 1 + 2 + 4 + 1);
+	if (stuck)
+		tap(0, "workers_stop", "%d workers still running %d s after the end, see the stacks above",
+		    stuck, STOP_GRACE);
+	else
+		tap(1, "workers_stop", "every worker finished its last operation");
 	for (b = 0; b < NR_BACKENDS; b++) {
 		char name[64];
 		unsigned long failed = 0;
