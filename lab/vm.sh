@@ -76,6 +76,10 @@ truncate -s 256M "$img/nvme.img"
 append="root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
 append+=" ro init=$LAB_TOP/lab/guest-init console=ttyS0 panic=-1 oops=panic loglevel=5"
 append+=" transparent_hugepage=madvise"	# as Debian kernels default; DAX ignores it
+# TCG on a busy host can starve the vCPU for tens of seconds (a KASAN
+# boot beside builds tripped RCU's 21 s grace-period-start check); real
+# stalls still show within 300 s.
+append+=" rcupdate.rcu_cpu_stall_timeout=300"
 
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none -serial mon:stdio
       -machine pc,nvdimm=on -cpu max -smp "${LAB_SMP:-1}"
