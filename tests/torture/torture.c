@@ -101,7 +101,7 @@ struct shared {
 	atomic_ulong mismatches[NR_BACKENDS];
 	atomic_int nerrors;
 	char errors[MAX_ERRORS][200];
-	bool reflink_unsupported;
+	const char *reflink_off;	/* why reflink is not run, or NULL */
 };
 
 static struct shared *sh;
@@ -481,7 +481,7 @@ static int op_reflink(struct worker *w, int src, int dst, size_t blk,
 		return -1;
 	if (ioctl(slot_fd(w, dst), FICLONERANGE, &fcr)) {
 		if (errno == EOPNOTSUPP || errno == EINVAL) {
-			sh->reflink_unsupported = true;
+			sh->reflink_off = "not supported with DAX on this kernel";
 			return 1;
 		}
 		record_error("reflink: slot %d -> %d blocks %zu+%zu: %s", src,
@@ -657,6 +657,38 @@ static int op_mremap(struct worker *w, int s, size_t blk, size_t nr)
 
 /* ---- the workers ------------------------------------------------------- */
 
+static int op_verify(struct worker *w, int s, size_t blk, size_t nr)
+{
+	return check_blocks(w, s, blk, nr, "verify");
+}
+
+static int op_truncate(struct worker *w, int s, size_t blk, size_t nr)
+{
+	return op_resize(w, s, false);
+}
+
+static int op_extend(struct worker *w, int s, size_t blk, size_t nr)
+{
+	return op_resize(w, s, true);
+}
+
+/* Every operation on a range of one slot (reflink takes two). */
+static int (*const range_ops[NR_OPS])(struct worker *w, int s, size_t blk,
+				      size_t nr) = {
+	[OP_MMAP_WRITE] = op_mmap_write,
+	[OP_PWRITE] = op_pwrite,
+	[OP_DIO_IN] = op_dio_in,
+	[OP_VERIFY] = op_verify,
+	[OP_TRUNCATE] = op_truncate,
+	[OP_EXTEND] = op_extend,
+	[OP_PUNCH] = op_punch,
+	[OP_DIO_OUT] = op_dio_out,
+	[OP_VMSPLICE] = op_vmsplice,
+	[OP_HOLD] = op_hold,
+	[OP_FORK] = op_fork,
+	[OP_MREMAP] = op_mremap,
+};
+
 static void lock_slot(int s)
 {
 	int r = pthread_mutex_lock(&sh->slots[s].lock);
@@ -698,7 +730,7 @@ static void one_op(struct worker *w)
 
 	switch (op) {
 	case OP_REFLINK:
-		if (b != B_XFS || sh->reflink_unsupported)
+		if (b != B_XFS || sh->reflink_off)
 			return;
 		do
 			s2 = below(w, sh->nslots);
@@ -711,45 +743,13 @@ static void one_op(struct worker *w)
 		unlock_slot(s);
 		unlock_slot(s2);
 		break;
-	case OP_MMAP_WRITE ... OP_PUNCH:
-		lock_slot(s);
-		switch (op) {
-		case OP_MMAP_WRITE:
-			ret = op_mmap_write(w, s, blk, nr);
-			break;
-		case OP_PWRITE:
-			ret = op_pwrite(w, s, blk, nr);
-			break;
-		case OP_DIO_IN:
-			ret = op_dio_in(w, s, blk, nr);
-			break;
-		case OP_VERIFY:
-			ret = check_blocks(w, s, blk, nr, "verify");
-			break;
-		case OP_TRUNCATE:
-		case OP_EXTEND:
-			ret = op_resize(w, s, op == OP_EXTEND);
-			break;
-		default:
-			ret = op_punch(w, s, blk, nr);
-			break;
-		}
-		unlock_slot(s);
-		break;
-	case OP_DIO_OUT:
-		ret = op_dio_out(w, s, blk, nr);
-		break;
-	case OP_VMSPLICE:
-		ret = op_vmsplice(w, s, blk, nr);
-		break;
-	case OP_HOLD:
-		ret = op_hold(w, s, blk, nr);
-		break;
-	case OP_FORK:
-		ret = op_fork(w, s, blk, nr);
-		break;
 	default:
-		ret = op_mremap(w, s, blk, nr);
+		/* Operations that change data keep the slot's truth: locked. */
+		if (op < OP_DIO_OUT)
+			lock_slot(s);
+		ret = range_ops[op](w, s, blk, nr);
+		if (op < OP_DIO_OUT)
+			unlock_slot(s);
 		break;
 	}
 	count(b, op, ret);
@@ -1287,8 +1287,8 @@ static void print_counts(void)
 				printf("# %-10s %-13s %10lu %8lu %7lu\n",
 				       backends[b].name, op_name[op], d, r, f);
 		}
-	if (sh->reflink_unsupported)
-		printf("# reflink: not supported with DAX on this kernel, skipped\n");
+	if (sh->reflink_off)
+		printf("# reflink not run: %s\n", sh->reflink_off);
 }
 
 /* Verify every slot of @b against the truth, file sizes included. */
@@ -1611,6 +1611,64 @@ static int wait_workers(pid_t *procs, pthread_t poisoner, pthread_t bad)
 	return stuck;
 }
 
+/*
+ * A read-only pin (O_DIRECT out of the mapping does this) of an FS DAX
+ * page that two files share after a reflink.  The baseline marks such a
+ * page with PAGE_MAPPING_DAX_SHARED, which PageAnon() takes for an
+ * anonymous page, and GUP's VM_BUG_ON in follow_page_pte() kills the
+ * kernel; the series counts sharing without a fake mapping.
+ */
+static const char baseline_shared_pin[] =
+	"the baseline hits VM_BUG_ON in follow_page_pte() when a reflinked FS DAX page is pinned (PAGE_MAPPING_DAX_SHARED looks anonymous)";
+
+static void pin_reflinked_page(struct worker *w)
+{
+	const char *name = "pin_reflinked_page.xfs";
+	const char *dir = lab_env("LAB_XFS_DIR");
+	char a[256], b[256];
+	int fa, fb, id, ok;
+	char *p;
+
+	if (!dir)
+		TAP_RET(-1, name, "lab did not provide LAB_XFS_DIR");
+	if (!strcmp(lab_kernel(), "baseline"))
+		TAP_RET(-1, name, "%s", baseline_shared_pin);
+	snprintf(a, sizeof(a), "%s/torture-share-a", dir);
+	snprintf(b, sizeof(b), "%s/torture-share-b", dir);
+	fa = open(a, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fb = open(b, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	p = fa < 0 || fb < 0 || ftruncate(fa, BLK) ? MAP_FAILED :
+	    lab_map(fa, BLK, BLK, 0);
+	if (p == MAP_FAILED)
+		TAP_RET(0, name, "cannot set up %s: %s", a, strerror(errno));
+	fill_block(p, base_seed | 1);
+	munmap(p, BLK);
+	if (ioctl(fb, FICLONE, fa)) {
+		tap(errno == EOPNOTSUPP ? -1 : 0, name, "FICLONE: %s", strerror(errno));
+		goto out;
+	}
+	p = mmap(NULL, BLK, PROT_READ, MAP_SHARED, fb, 0);
+	if (p == MAP_FAILED) {
+		tap(0, name, "mmap of the clone: %s", strerror(errno));
+		goto out;
+	}
+	ok = block_is(p, base_seed | 1);	/* maps the shared page */
+	id = lab_hold(w->probe, p, BLK, LAB_HOLD_PIN);
+	if (id >= 0)
+		lab_release(w->probe, id);
+	munmap(p, BLK);
+	if (id < 0)
+		tap(0, name, "pinning the shared page failed: %s", strerror(-id));
+	else
+		tap(ok, name, ok ? "pinned and released, data intact" :
+		    "the clone does not hold the data");
+out:
+	close(fa);
+	close(fb);
+	unlink(a);
+	unlink(b);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: torture [-t SECONDS] [-p PROCESSES] [-j THREADS] [-s SEED]\n");
@@ -1667,6 +1725,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	nvme = lab_env("LAB_NVME");
+	/* Racing pins would hit that VM_BUG_ON on the baseline, see pin_reflinked_page(). */
+	if (!strcmp(lab_kernel(), "baseline"))
+		sh->reflink_off = baseline_shared_pin;
 	printf("# torture: %d s, %d processes x %d threads, seed %#llx, kernel %s\n",
 	       seconds, nproc_workers, nthreads, (unsigned long long)base_seed,
 	       lab_kernel());
@@ -1700,7 +1761,7 @@ int main(int argc, char **argv)
 	stuck = wait_workers(procs, poisoner, bad);
 
 	print_counts();
-	printf("1..%d\n", 1 + 4 + 2 + NR_BAD + 1 + 2 + 4 + 1);
+	printf("1..%d\n", 1 + 4 + 2 + NR_BAD + 1 + 1 + 2 + 4 + 1);
 	if (stuck)
 		tap(0, "workers_stop", "%d workers still running %d s after the end, see the stacks above",
 		    stuck, STOP_GRACE);
@@ -1738,6 +1799,7 @@ int main(int argc, char **argv)
 		    "hwpoison_under_load", "%lu injections, %lu failed",
 		    (unsigned long)c->done, (unsigned long)c->failed);
 	}
+	pin_reflinked_page(&w);
 	for (i = 0; i < MAX_SLOTS; i++)
 		if (w.fds[i] >= 0) {
 			close(w.fds[i]);
