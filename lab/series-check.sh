@@ -4,6 +4,9 @@
 # checkpatch --strict on each, and print a table.  A checkpatch complaint
 # is accepted only with a justification line in patches/CHECKPATCH
 # ("NNNN reason"); the first patch that does not build is reported.
+# A tree that already built cleanly (same git tree hash) is not built
+# again, so an interrupted run resumes where it stopped.  The table also
+# goes to results/series-check.txt as it grows.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,16 +37,27 @@ warnings() { grep -E '(warning|error):' "$1" | sed -E 's#^[^ :]*linux-baseline/#
 kbuild >"$out/base.log" 2>&1 || die "the base tree does not build (see $out/base.log)"
 warnings "$out/base.log" >"$out/base.warnings"
 
+# One stamp per source tree that built without new warnings.
+stamps=$top/built-ok
+mkdir -p "$stamps" "$LAB_RESULTS"
+table=$LAB_RESULTS/series-check.txt
+row() { printf '%-62s %-14s %s\n' "$@" | tee -a "$table"; }
+
 justified() { grep -q "^${1%%-*} " "$LAB_TOP/patches/CHECKPATCH" 2>/dev/null; }
-printf '%-62s %-6s %s\n' patch build checkpatch
+: >"$table"
+row patch build checkpatch
 bad=0 broken=
 for p in "${series[@]}"; do
 	name=$(basename "$p" .patch)
 	git -C "$wt" -c user.name=lab -c user.email=lab@localhost am -q "$p" ||
 		{ git -C "$wt" am --abort; die "$name does not apply"; }
-	if kbuild >"$out/$name.log" 2>&1 &&
+	tree=$(git -C "$wt" rev-parse 'HEAD^{tree}')
+	if [ -e "$stamps/$tree" ]; then
+		b="ok (earlier)"
+	elif kbuild >"$out/$name.log" 2>&1 &&
 	   [ -z "$(warnings "$out/$name.log" | comm -13 "$out/base.warnings" -)" ]; then
 		b=ok
+		touch "$stamps/$tree"
 	else
 		b=FAIL; bad=1; broken=${broken:-$name}
 	fi
@@ -51,7 +65,7 @@ for p in "${series[@]}"; do
 	if [ "$cp" = 0 ]; then c=clean
 	elif justified "$name"; then c="$cp issues, justified in patches/CHECKPATCH"
 	else c="$cp issues"; bad=1; fi
-	printf '%-62s %-6s %s\n' "$name" "$b" "$c"
+	row "$name" "$b" "$c"
 done
 [ -z "$broken" ] || note "first patch that does not build cleanly: $broken (log in $out/$broken.log)"
 exit $bad
