@@ -20,10 +20,13 @@ top=$LAB_BUILD/series-check
 wt=$top/linux-baseline
 out=$top/out/baseline
 export CCACHE_BASEDIR=$top
-mapfile -t series < <(find "$LAB_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
+# Work on a copy, so that patches/ can be regenerated during the run.
+rm -rf "$top/queue"
+mkdir -p "$top/queue"
+cp "$LAB_TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch "$top/queue/" 2>/dev/null || true
+rm -f "$top"/queue/0000-*
+mapfile -t series < <(find "$top/queue" -name '*.patch' | sort)
 [ ${#series[@]} -gt 0 ] || die "patches/ holds no patches"
-
-mkdir -p "$top"
 [ -d "$wt" ] || git -C "$LAB_TREE" worktree add -q --detach "$wt" base
 git -C "$wt" checkout -q --detach base
 git -C "$wt" reset -q --hard base
@@ -61,7 +64,10 @@ for p in "${series[@]}"; do
 	else
 		b=FAIL; bad=1; broken=${broken:-$name}
 	fi
-	cp=$("$wt"/scripts/checkpatch.pl --strict --quiet --no-summary "$p" 2>&1 | grep -cE '^(ERROR|WARNING|CHECK):' || true)
+	# From inside the kernel tree: run elsewhere, checkpatch takes git
+	# state of the current directory into account.
+	cp=$(cd "$wt" && ./scripts/checkpatch.pl --strict --quiet --no-summary "$p" 2>&1 |
+		grep -cE '^(ERROR|WARNING|CHECK):' || true)
 	if [ "$cp" = 0 ]; then c=clean
 	elif justified "$name"; then c="$cp issues, justified in patches/CHECKPATCH"
 	else c="$cp issues"; bad=1; fi

@@ -521,6 +521,90 @@ TEST_F_TIMEOUT(trunc, truncate_half_keeps_first_half, 60)
 }
 
 /*
+ * Bytes [from, to) of the file, read with pread and through @map, are
+ * zero or what fill_page(@salt) put there.
+ */
+static bool bytes_are(int fd, const char *map, off_t from, off_t to,
+		      unsigned int salt, bool zero)
+{
+	uint32_t want[SZ_4K / sizeof(uint32_t)];
+	char got[SZ_4K];
+	size_t pg = from / SZ_4K, in = from % SZ_4K, n = to - from;
+
+	if (zero)
+		memset(want, 0, sizeof(want));
+	else
+		fill_page(want, pg, salt);
+	if (pread(fd, got, n, from) != (ssize_t)n)
+		return false;
+	return !memcmp(got, (char *)want + in, n) &&
+	       !memcmp(map + from, (char *)want + in, n);
+}
+
+/* Dirty every page through the mapping, with a pattern write() never wrote. */
+static void dirty_through_map(char *map)
+{
+	size_t pg;
+
+	for (pg = 0; pg < NR_PAGES; pg++)
+		fill_page(map + pg * SZ_4K, pg, 2);
+}
+
+/*
+ * A hole that starts and ends inside pages.  The data of the hole is thrown
+ * away without being written back, but the pages at its edges also hold data
+ * outside it, which must stay.
+ */
+TEST_F_TIMEOUT(trunc, punch_unaligned_hole_keeps_the_data_around_it, 60)
+{
+	const off_t start = 3 * SZ_4K + 100, end = 7 * SZ_4K + 200;
+	size_t pg;
+
+	dirty_through_map(self->map);
+	ASSERT_EQ(0, fallocate(self->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       start, end - start))
+		TH_LOG("punch hole: %s", strerror(errno));
+	for (pg = 0; pg < NR_PAGES; pg++) {
+		off_t lo = pg * SZ_4K, hi = lo + SZ_4K;
+		off_t hs = lo > start ? lo : start, he = hi < end ? hi : end;
+
+		if (hs < he) {
+			ASSERT_TRUE(bytes_are(self->fd, self->map, hs, he, 2, true))
+				TH_LOG("page %zu: the hole is not zero", pg);
+		} else {
+			hs = he = hi;
+		}
+		if (lo < hs)
+			ASSERT_TRUE(bytes_are(self->fd, self->map, lo, hs, 2, false))
+				TH_LOG("page %zu: data outside the hole changed", pg);
+		if (he < hi)
+			ASSERT_TRUE(bytes_are(self->fd, self->map, he, hi, 2, false))
+				TH_LOG("page %zu: data after the hole changed", pg);
+	}
+}
+
+/* Shrink to a size inside a page: the data below it stays. */
+TEST_F_TIMEOUT(trunc, truncate_inside_a_page_keeps_the_data_below, 60)
+{
+	const off_t size = 5 * SZ_4K + 300;
+	size_t pg;
+	off_t b;
+
+	dirty_through_map(self->map);
+	ASSERT_EQ(0, ftruncate(self->fd, size)) TH_LOG("ftruncate: %s", strerror(errno));
+	for (pg = 0; pg < 5; pg++)
+		ASSERT_TRUE(bytes_are(self->fd, self->map, pg * SZ_4K, (pg + 1) * SZ_4K, 2, false))
+			TH_LOG("page %zu below the new size changed", pg);
+	ASSERT_TRUE(bytes_are(self->fd, self->map, 5 * SZ_4K, size, 2, false))
+		TH_LOG("the part of page 5 below the new size changed");
+	/* Beyond EOF in the last page the mapping shows zeroes. */
+	for (b = size; b < (off_t)(6 * SZ_4K); b++) {
+		ASSERT_EQ(0, self->map[b])
+			TH_LOG("byte %jd beyond the new size is not zero", (intmax_t)b);
+	}
+}
+
+/*
  * Eviction of an unlinked file with more DAX entries than the entry
  * walks handle before they drop the lock to reschedule (XA_CHECK_SCHED,
  * 4096): every entry must go before truncate_inode_pages_final(), which
