@@ -1,6 +1,7 @@
 #!/bin/bash
 # Compare benchmark results of two kernels: prints the table and writes
-# results/bench.md and results/bench.png (gnuplot).
+# results/bench.md and results/bench.png (gnuplot), named after RESDIR
+# (results/bench-nodebug gives bench-nodebug.md).
 #   report.sh RESDIR [KERNEL...]     default kernels: baseline patched
 # RESDIR holds <kernel>/<round>/results.txt as lab/bench.sh collects them.
 # Numbers are compared, never judged: the targets are printed beside them.
@@ -11,7 +12,7 @@ kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(baseline patched)
 [ ${#kernels[@]} -le 2 ] || { echo "report.sh: compares at most two kernels" >&2; exit 2; }
 out=$(dirname "$res")
-md=$out/bench.md png=$out/bench.png dat=$res/ratios.dat
+md=$out/$(basename "$res").md png=$out/$(basename "$res").png dat=$res/ratios.dat
 rm -f "$dat" "$png"
 
 # What each benchmark measures, what it is compared with, and the target
@@ -78,7 +79,7 @@ base=${kernels[0]} new=${kernels[1]:-}
 info() { sed -n "s/^$1 //p" "$res/info.txt" 2>/dev/null | head -n 1; }
 
 { meta | sed 's/^/meta|/'; collect | sed 's/^/data|/'; } |
-awk -F'|' -v base="$base" -v new="$new" -v md="$md" -v dat="$dat" \
+awk -F'|' -v base="$base" -v new="$new" -v md="$md" -v dat="$dat" -v pngname="$(basename "$png")" \
     -v rounds="$(info rounds)" -v reps="$(info reps)" -v wall="$(info wall)" \
     -v date="$(info date)" -v kinfo="$(grep '^kernel ' "$res/info.txt" 2>/dev/null | cut -d' ' -f2- | paste -sd';')" \
     -v failed="$(paste -sd';' "$res/failed-boots.txt" 2>/dev/null)" '
@@ -215,7 +216,7 @@ END {
 	print ".  Kernels: " kinfo ".\n" > md
 	print "Guest time under `-icount shift=0,sleep=off`: 1 ns = 1 guest instruction (not cycles).  Each cell is the median of the per-boot medians, with the min-max of the per-boot medians." (new != "" ? "  " new "/" base " above 1 means " new " is slower." : "") "  /ref is the cost relative to the normal-page reference on the same kernel; above 1 means the DAX operation costs more than on normal pages.\n" > md
 	printf "%s%s", table, notes > md
-	printf "\n![%s/%s ratios](bench.png)\n", new, base > md
+	printf "\n![%s/%s ratios](%s)\n", new, base, pngname > md
 }
 function repeat(s, n,   r) { r = ""; while (n-- > 0) r = r s; return r }
 function render(skip,   i, j, t, line, sep) {

@@ -11,6 +11,8 @@
 #   BENCH_REPS=K              repetitions inside each boot (default 5)
 #   BENCH_NO_BUILD=1          use the kernels as built, do not run lab/build.sh
 #   BENCH_REPORT_ONLY=1       skip building and running, report existing results
+#   DEBUG=off                 kernels without lab/configs/debug.config (no
+#                             lockdep, no DEBUG_VM): results/bench-nodebug.md
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -20,7 +22,8 @@ read -r -a kernels <<<"${BENCH_KERNELS:-baseline patched}"
 [ ${#kernels[@]} -gt 0 ] || die "BENCH_KERNELS is empty"
 for k in "${kernels[@]}"; do check_kernel_name "$k"; done
 
-res=$LAB_RESULTS/bench
+# DEBUG=off (kernels without the debug options) keeps its own results.
+res=$LAB_RESULTS/bench${LAB_CONFIG_SUFFIX:-}
 tty=0
 [ -t 1 ] && tty=1
 
@@ -35,7 +38,7 @@ progress() {
 
 # Boot KERNEL for ROUND and run the benchmarks, showing which one runs.
 boot() {
-	local k=$1 r=$2 name=bench-$2 log pid rc last="" cur n t0
+	local k=$1 r=$2 name=bench${LAB_CONFIG_SUFFIX:-}-$2 log pid rc last="" cur n t0
 	shift 2
 	log=$res/$k-$name.console
 	t0=$SECONDS
@@ -92,7 +95,8 @@ if [ "${BENCH_REPORT_ONLY:-0}" = 0 ]; then
 		echo "rounds $rounds"
 		echo "reps ${BENCH_REPS:-5}"
 		for k in "${kernels[@]}"; do
-			echo "kernel $k $(git -C "$(kernel_src "$k")" describe --always --tags 2>/dev/null || echo '?')"
+			echo "kernel $k $(git -C "$(kernel_src "$k")" describe --always --tags 2>/dev/null || echo '?')" \
+				"(${DEBUG:+DEBUG=$DEBUG }config $(kernel_out "$k")/.config)"
 		done
 	} >"$res/info.txt"
 	start=$SECONDS

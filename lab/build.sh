@@ -1,15 +1,19 @@
 #!/bin/bash
 # Build a lab kernel: build.sh patched|baseline
 # Config = tinyconfig + lab/configs/{base,dax,debug}.config (+ kasan.config
-# when DEBUG=kasan); every option the fragments ask for is verified.
+# when DEBUG=kasan, without debug.config when DEBUG=off); every option the
+# fragments ask for is verified.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-patched}
 check_kernel_name "$kernel"
-frags=("$LAB_TOP"/lab/configs/{base,dax,debug}.config)
-# lib.sh has checked DEBUG; kasan is the only value.
-[ -z "${DEBUG:-}" ] || frags+=("$LAB_TOP/lab/configs/kasan.config")
+frags=("$LAB_TOP"/lab/configs/{base,dax}.config)
+# lib.sh has checked DEBUG.
+case "${DEBUG:-}" in
+"") frags+=("$LAB_TOP/lab/configs/debug.config") ;;
+kasan) frags+=("$LAB_TOP"/lab/configs/{debug,kasan}.config) ;;
+esac
 
 src=$(kernel_src "$kernel")
 out=$(kernel_out "$kernel")

@@ -24,11 +24,14 @@ note() {
 	echo "lab: $*" >&2
 }
 
-# DEBUG=kasan kernels are built and booted from their own out/<k>-kasan.
+# DEBUG=kasan kernels are built and booted from their own out/<k>-kasan,
+# DEBUG=off kernels (no debug.config: what a distribution ships, for
+# benchmarks) from out/<k>-nodebug.
 case "${DEBUG:-}" in
 "") ;;
 kasan) LAB_CONFIG_SUFFIX=-kasan ;;
-*) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan or leave it unset)" ;;
+off) LAB_CONFIG_SUFFIX=-nodebug ;;
+*) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan, DEBUG=off or leave it unset)" ;;
 esac
 
 # Kernel flavour: "patched" (the series) or "baseline" (pristine Debian).
