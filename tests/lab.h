@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,6 +307,49 @@ static inline long lab_check(const void *p, size_t len, size_t stride,
 			return (long)off;
 	}
 	return -1;
+}
+
+/* Page @pgno of the whole-page test pattern @salt, written to @buf (4K). */
+static inline void lab_fill_page(void *buf, size_t pgno, unsigned int salt)
+{
+	uint32_t *w = buf;
+	size_t i;
+
+	for (i = 0; i < SZ_4K / sizeof(*w); i++)
+		w[i] = (salt * 0x9e3779b9u) ^ (uint32_t)(pgno << 16) ^ (uint32_t)i;
+}
+
+static inline bool lab_page_is(const void *got, size_t pgno, unsigned int salt)
+{
+	uint32_t want[SZ_4K / sizeof(uint32_t)];
+
+	lab_fill_page(want, pgno, salt);
+	return !memcmp(got, want, SZ_4K);
+}
+
+/* Write pages [0, nr) of @fd with the pattern and fsync; 0 or -errno. */
+static inline int lab_write_pattern(int fd, size_t nr, unsigned int salt)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	size_t pg;
+
+	for (pg = 0; pg < nr; pg++) {
+		lab_fill_page(buf, pg, salt);
+		if (pwrite(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
+			return -(errno ? errno : EIO);
+	}
+	return fsync(fd) ? -errno : 0;
+}
+
+/* statx() says the file is accessed through DAX. */
+static inline bool lab_fd_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return false;
+	return stx.stx_attributes_mask & STATX_ATTR_DAX &&
+	       stx.stx_attributes & STATX_ATTR_DAX;
 }
 
 /* A per-run seed, so data left by an earlier run cannot pass a check. */

@@ -24,23 +24,6 @@
 #define NR_PAGES	16
 #define FILE_LEN	(NR_PAGES * SZ_4K)
 
-static void fill_page(void *buf, size_t pgno, unsigned int salt)
-{
-	uint32_t *w = buf;
-	size_t i;
-
-	for (i = 0; i < SZ_4K / sizeof(*w); i++)
-		w[i] = (salt * 0x9e3779b9u) ^ (uint32_t)(pgno << 16) ^ (uint32_t)i;
-}
-
-static bool page_is(const void *got, size_t pgno, unsigned int salt)
-{
-	uint32_t want[SZ_4K / sizeof(uint32_t)];
-
-	fill_page(want, pgno, salt);
-	return !memcmp(got, want, SZ_4K);
-}
-
 /* pread page @pg of @fd and compare it with pattern page @pgno/@salt. */
 static bool pread_is(int fd, size_t pg, size_t pgno, unsigned int salt)
 {
@@ -48,30 +31,7 @@ static bool pread_is(int fd, size_t pg, size_t pgno, unsigned int salt)
 
 	if (pread(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
 		return false;
-	return page_is(buf, pgno, salt);
-}
-
-static int write_pattern(int fd, size_t nr, unsigned int salt)
-{
-	uint32_t buf[SZ_4K / sizeof(uint32_t)];
-	size_t pg;
-
-	for (pg = 0; pg < nr; pg++) {
-		fill_page(buf, pg, salt);
-		if (pwrite(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
-			return -(errno ? errno : EIO);
-	}
-	return fsync(fd) ? -errno : 0;
-}
-
-static bool fd_is_dax(int fd)
-{
-	struct statx stx;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
-		return false;
-	return stx.stx_attributes_mask & STATX_ATTR_DAX &&
-	       stx.stx_attributes & STATX_ATTR_DAX;
+	return lab_page_is(buf, pgno, salt);
 }
 
 /* Fault a page in for reading only, so a shared extent stays shared. */
@@ -110,16 +70,16 @@ FIXTURE_SETUP(reflink)
 	self->src = lab_dax_open(&xfs, "reflink-src", FILE_LEN,
 				 self->src_path, sizeof(self->src_path));
 	ASSERT_LE(0, self->src) TH_LOG("create %s: %s", self->src_path, strerror(errno));
-	ASSERT_TRUE(fd_is_dax(self->src))
+	ASSERT_TRUE(lab_fd_is_dax(self->src))
 		TH_LOG("%s is not a DAX file (statx has no STATX_ATTR_DAX)", self->src_path);
-	ret = write_pattern(self->src, NR_PAGES, 1);
+	ret = lab_write_pattern(self->src, NR_PAGES, 1);
 	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", self->src_path, strerror(-ret));
 
 	snprintf(self->dst_path, sizeof(self->dst_path), "%s/reflink-dst.%d",
 		 lab_env("LAB_XFS_DIR"), getpid());
 	self->dst = open(self->dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, self->dst) TH_LOG("create %s: %s", self->dst_path, strerror(errno));
-	ASSERT_TRUE(fd_is_dax(self->dst)) TH_LOG("%s is not a DAX file", self->dst_path);
+	ASSERT_TRUE(lab_fd_is_dax(self->dst)) TH_LOG("%s is not a DAX file", self->dst_path);
 }
 
 FIXTURE_TEARDOWN(reflink)
@@ -223,11 +183,11 @@ TEST_F(reflink, clone_shares_page_and_write_copies)
 		TH_LOG("shared page is mapped writable in src: a write would not copy");
 	ASSERT_FALSE(!!(id.flags & LAB_PAGE_WRITABLE))
 		TH_LOG("shared page is mapped writable in dst: a write would not copy");
-	ASSERT_TRUE(page_is(self->ms + k * SZ_4K, k, 1));
-	ASSERT_TRUE(page_is(self->md + k * SZ_4K, k, 1));
+	ASSERT_TRUE(lab_page_is(self->ms + k * SZ_4K, k, 1));
+	ASSERT_TRUE(lab_page_is(self->md + k * SZ_4K, k, 1));
 
 	/* Copy on write through dst. */
-	fill_page(buf, k, 9);
+	lab_fill_page(buf, k, 9);
 	memcpy(self->md + k * SZ_4K, buf, SZ_4K);
 	info_at(_metadata, self, self->md + k * SZ_4K, "dst page after write", &id2);
 	info_at(_metadata, self, self->ms + k * SZ_4K, "src page after write", &is2);
@@ -238,10 +198,10 @@ TEST_F(reflink, clone_shares_page_and_write_copies)
 	ASSERT_TRUE(!!(id2.flags & LAB_PAGE_WRITABLE))
 		TH_LOG("dst page is not writable after the copy on write");
 
-	ASSERT_TRUE(page_is(self->ms + k * SZ_4K, k, 1))
+	ASSERT_TRUE(lab_page_is(self->ms + k * SZ_4K, k, 1))
 		TH_LOG("write through dst changed src (mapping)");
 	ASSERT_TRUE(pread_is(self->src, k, k, 1)) TH_LOG("write through dst changed src (pread)");
-	ASSERT_TRUE(page_is(self->md + k * SZ_4K, k, 9)) TH_LOG("dst lost its write (mapping)");
+	ASSERT_TRUE(lab_page_is(self->md + k * SZ_4K, k, 9)) TH_LOG("dst lost its write (mapping)");
 	ASSERT_EQ(0, msync(self->md, FILE_LEN, MS_SYNC));
 	ASSERT_TRUE(pread_is(self->dst, k, k, 9)) TH_LOG("dst lost its write (pread)");
 	for (pg = 0; pg < NR_PAGES; pg++) {
@@ -278,7 +238,7 @@ TEST_F(reflink, clone_range_shares_one_page)
 	size_t pg, i;
 	int ret;
 
-	ret = write_pattern(self->dst, NR_PAGES, 2);
+	ret = lab_write_pattern(self->dst, NR_PAGES, 2);
 	ASSERT_EQ(0, ret) TH_LOG("write dst: %s", strerror(-ret));
 	if (ioctl(self->dst, FICLONERANGE, &fcr)) {
 		if (errno == EOPNOTSUPP)
@@ -304,18 +264,18 @@ TEST_F(reflink, clone_range_shares_one_page)
 				       pg, (unsigned long long)id[pg].pfn, i);
 		}
 	}
-	ASSERT_TRUE(page_is(self->md + 9 * SZ_4K, 3, 1)) TH_LOG("dst page 9 is not src page 3");
-	ASSERT_TRUE(page_is(self->md + 8 * SZ_4K, 8, 2)) TH_LOG("dst page 8 changed");
-	ASSERT_TRUE(page_is(self->md + 10 * SZ_4K, 10, 2)) TH_LOG("dst page 10 changed");
+	ASSERT_TRUE(lab_page_is(self->md + 9 * SZ_4K, 3, 1)) TH_LOG("dst page 9 is not src page 3");
+	ASSERT_TRUE(lab_page_is(self->md + 8 * SZ_4K, 8, 2)) TH_LOG("dst page 8 changed");
+	ASSERT_TRUE(lab_page_is(self->md + 10 * SZ_4K, 10, 2)) TH_LOG("dst page 10 changed");
 
 	/* Copy on write through the source this time. */
-	fill_page(buf, 3, 7);
+	lab_fill_page(buf, 3, 7);
 	memcpy(self->ms + 3 * SZ_4K, buf, SZ_4K);
 	info_at(_metadata, self, self->ms + 3 * SZ_4K, "src page 3 after write", &after);
 	ASSERT_NE(is[3].pfn, after.pfn) TH_LOG("write through src did not copy the shared page");
 	info_at(_metadata, self, self->md + 9 * SZ_4K, "dst page 9 after write", &after);
 	ASSERT_EQ(id[9].pfn, after.pfn) TH_LOG("write through src moved dst's page");
-	ASSERT_TRUE(page_is(self->md + 9 * SZ_4K, 3, 1))
+	ASSERT_TRUE(lab_page_is(self->md + 9 * SZ_4K, 3, 1))
 		TH_LOG("write through src page 3 changed dst page 9 (mapping)");
 	ASSERT_TRUE(pread_is(self->dst, 9, 3, 1))
 		TH_LOG("write through src page 3 changed dst page 9 (pread)");
@@ -381,7 +341,7 @@ TEST_F_TIMEOUT(reflink, truncate_clone_while_other_mapped, 60)
 		TH_LOG("ftruncate(src, 0) failed: status %#x", status);
 
 	for (pg = 0; pg < NR_PAGES; pg++) {
-		ASSERT_TRUE(page_is(self->md + pg * SZ_4K, pg, 1))
+		ASSERT_TRUE(lab_page_is(self->md + pg * SZ_4K, pg, 1))
 			TH_LOG("dst page %zu changed when src was truncated (mapping)", pg);
 		ASSERT_TRUE(pread_is(self->dst, pg, pg, 1))
 			TH_LOG("dst page %zu changed when src was truncated (pread)", pg);

@@ -37,23 +37,6 @@
 
 /* ---- data pattern ------------------------------------------------------ */
 
-static void fill_page(void *buf, size_t pgno, unsigned int salt)
-{
-	uint32_t *w = buf;
-	size_t i;
-
-	for (i = 0; i < SZ_4K / sizeof(*w); i++)
-		w[i] = (salt * 0x9e3779b9u) ^ (uint32_t)(pgno << 16) ^ (uint32_t)i;
-}
-
-static bool page_is(const void *got, size_t pgno, unsigned int salt)
-{
-	uint32_t want[SZ_4K / sizeof(uint32_t)];
-
-	fill_page(want, pgno, salt);
-	return !memcmp(got, want, SZ_4K);
-}
-
 static bool page_is_zero(const void *got)
 {
 	const unsigned char *c = got;
@@ -63,20 +46,6 @@ static bool page_is_zero(const void *got)
 		if (c[i])
 			return false;
 	return true;
-}
-
-/* Write pages [0, nr) of @fd with the pattern; 0 or -errno. */
-static int write_pattern(int fd, size_t nr, unsigned int salt)
-{
-	uint32_t buf[SZ_4K / sizeof(uint32_t)];
-	size_t pg;
-
-	for (pg = 0; pg < nr; pg++) {
-		fill_page(buf, pg, salt);
-		if (pwrite(fd, buf, SZ_4K, pg * SZ_4K) != (ssize_t)SZ_4K)
-			return -(errno ? errno : EIO);
-	}
-	return fsync(fd) ? -errno : 0;
 }
 
 /*
@@ -92,17 +61,7 @@ static int pread_page_is(int fd, size_t pg, unsigned int salt, bool zero)
 		return -errno;
 	if (n != (ssize_t)SZ_4K)
 		return 0;
-	return zero ? page_is_zero(buf) : page_is(buf, pg, salt);
-}
-
-static bool fd_is_dax(int fd)
-{
-	struct statx stx;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
-		return false;
-	return stx.stx_attributes_mask & STATX_ATTR_DAX &&
-	       stx.stx_attributes & STATX_ATTR_DAX;
+	return zero ? page_is_zero(buf) : lab_page_is(buf, pg, salt);
 }
 
 static off_t file_size(int fd)
@@ -295,16 +254,16 @@ FIXTURE_SETUP(trunc)
 	self->fd = lab_dax_open(&variant->dax, "trunc", FILE_LEN,
 				self->path, sizeof(self->path));
 	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->path, strerror(errno));
-	ASSERT_TRUE(fd_is_dax(self->fd))
+	ASSERT_TRUE(lab_fd_is_dax(self->fd))
 		TH_LOG("%s is not a DAX file (statx has no STATX_ATTR_DAX)", self->path);
-	err = write_pattern(self->fd, NR_PAGES, 1);
+	err = lab_write_pattern(self->fd, NR_PAGES, 1);
 	ASSERT_EQ(0, err) TH_LOG("write %s: %s", self->path, strerror(-err));
 
 	self->map = lab_map(self->fd, FILE_LEN, SZ_4K, 0);
 	ASSERT_NE(MAP_FAILED, self->map) TH_LOG("mmap %s: %s", self->path, strerror(errno));
 	/* What was written is what the mapping and read() show. */
 	for (pg = 0; pg < NR_PAGES; pg++) {
-		ASSERT_TRUE(page_is(self->map + pg * SZ_4K, pg, 1))
+		ASSERT_TRUE(lab_page_is(self->map + pg * SZ_4K, pg, 1))
 			TH_LOG("page %zu read through the mapping differs from what was written", pg);
 		ASSERT_EQ(1, pread_page_is(self->fd, pg, 1, false))
 			TH_LOG("page %zu read with pread differs from what was written", pg);
@@ -390,7 +349,7 @@ static bool drop_ref(FIXTURE_DATA(trunc) *self, enum ref_kind kind, size_t pg,
 	close(self->pipefd[0]);
 	close(self->pipefd[1]);
 	self->pipefd[0] = self->pipefd[1] = -1;
-	return got == SZ_4K && page_is(buf, pg, 1);
+	return got == SZ_4K && lab_page_is(buf, pg, 1);
 }
 
 /*
@@ -465,7 +424,7 @@ static void punch_held(struct __test_metadata *_metadata,
 			ASSERT_TRUE(page_is_zero(self->map + pg * SZ_4K))
 				TH_LOG("page %zu in the hole is not zero through the mapping", pg);
 		} else {
-			ASSERT_TRUE(page_is(self->map + pg * SZ_4K, pg, 1))
+			ASSERT_TRUE(lab_page_is(self->map + pg * SZ_4K, pg, 1))
 				TH_LOG("page %zu outside the hole changed through the mapping", pg);
 		}
 	}
@@ -513,7 +472,7 @@ TEST_F_TIMEOUT(trunc, truncate_half_keeps_first_half, 60)
 	for (pg = 0; pg < NR_PAGES / 2; pg++) {
 		ASSERT_EQ(1, pread_page_is(self->fd, pg, 1, false))
 			TH_LOG("page %zu of the kept half differs (pread)", pg);
-		ASSERT_TRUE(page_is(self->map + pg * SZ_4K, pg, 1))
+		ASSERT_TRUE(lab_page_is(self->map + pg * SZ_4K, pg, 1))
 			TH_LOG("page %zu of the kept half differs (mapping)", pg);
 	}
 	ASSERT_EQ(0, pread(self->fd, &c, 1, FILE_LEN / 2))
@@ -522,7 +481,7 @@ TEST_F_TIMEOUT(trunc, truncate_half_keeps_first_half, 60)
 
 /*
  * Bytes [from, to) of the file, read with pread and through @map, are
- * zero or what fill_page(@salt) put there.
+ * zero or what lab_fill_page(@salt) put there.
  */
 static bool bytes_are(int fd, const char *map, off_t from, off_t to,
 		      unsigned int salt, bool zero)
@@ -534,7 +493,7 @@ static bool bytes_are(int fd, const char *map, off_t from, off_t to,
 	if (zero)
 		memset(want, 0, sizeof(want));
 	else
-		fill_page(want, pg, salt);
+		lab_fill_page(want, pg, salt);
 	if (pread(fd, got, n, from) != (ssize_t)n)
 		return false;
 	return !memcmp(got, (char *)want + in, n) &&
@@ -547,7 +506,7 @@ static void dirty_through_map(char *map)
 	size_t pg;
 
 	for (pg = 0; pg < NR_PAGES; pg++)
-		fill_page(map + pg * SZ_4K, pg, 2);
+		lab_fill_page(map + pg * SZ_4K, pg, 2);
 }
 
 /*
@@ -788,13 +747,13 @@ static void populate(struct __test_metadata *_metadata,
 	snprintf(path, sizeof(path), "%s/file", self->mnt);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT_LE(0, fd) TH_LOG("create %s: %s", path, strerror(errno));
-	ASSERT_TRUE(fd_is_dax(fd)) TH_LOG("%s is not a DAX file", path);
-	ret = write_pattern(fd, NR_PAGES, 2);
+	ASSERT_TRUE(lab_fd_is_dax(fd)) TH_LOG("%s is not a DAX file", path);
+	ret = lab_write_pattern(fd, NR_PAGES, 2);
 	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", path, strerror(-ret));
 	map = lab_map(fd, FILE_LEN, SZ_4K, 0);
 	ASSERT_NE(MAP_FAILED, map) TH_LOG("mmap %s: %s", path, strerror(errno));
 	for (pg = 0; pg < NR_PAGES; pg++)
-		ASSERT_TRUE(page_is(map + pg * SZ_4K, pg, 2))
+		ASSERT_TRUE(lab_page_is(map + pg * SZ_4K, pg, 2))
 			TH_LOG("page %zu read through the mapping differs", pg);
 	ret = lab_info_addr(self->probe, map + 3 * SZ_4K, &info);
 	ASSERT_EQ(0, ret) TH_LOG("probe page info: %s", strerror(-ret));
