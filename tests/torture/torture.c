@@ -1327,6 +1327,35 @@ static int verify_backend(struct worker *w, int b)
 }
 
 /*
+ * Map the first BLK of @fd, fill it, pin it for write and unmap it again:
+ * the pin's id, or -errno.
+ */
+static int pin_first_block(struct worker *w, int fd)
+{
+	char *p = lab_map(fd, BLK, BLK, 0);
+	int id;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	lab_fill(p, BLK, 8, base_seed);
+	id = lab_hold(w->probe, p, BLK, LAB_HOLD_PIN | LAB_HOLD_WRITE);
+	munmap(p, BLK);
+	return id;
+}
+
+/* Wait up to @tenths tenths of a second for @pid: nonzero once it exited. */
+static pid_t wait_tenths(pid_t pid, int tenths, int *status)
+{
+	pid_t done = 0;
+
+	while (tenths-- > 0 && !done) {
+		usleep(100000);
+		done = waitpid(pid, status, WNOHANG);
+	}
+	return done;
+}
+
+/*
  * An unmount racing a held pin: a page of a file of the filesystem stays
  * pinned (the file closed, nothing mapped) while umount runs in a child.
  * The umount must still be running after a while, and complete soon
@@ -1338,8 +1367,6 @@ static void umount_racing_pin(struct worker *w, int b)
 	char name[64], path[256];
 	int fd, id, status = 0;
 	pid_t pid, done = 0;
-	char *p;
-	int i;
 
 	snprintf(name, sizeof(name), "contract_umount_waits_for_pin.%s",
 		 backends[b].name);
@@ -1347,32 +1374,21 @@ static void umount_racing_pin(struct worker *w, int b)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || fallocate(fd, 0, 0, BLK))
 		TAP_RET(0, name, "cannot create %s: %s", path, strerror(errno));
-	p = lab_map(fd, BLK, BLK, 0);
-	if (p == MAP_FAILED)
-		TAP_RET(0, name, "mmap: %s", strerror(errno));
-	lab_fill(p, BLK, 8, base_seed);
-	id = lab_hold(w->probe, p, BLK, LAB_HOLD_PIN | LAB_HOLD_WRITE);
-	munmap(p, BLK);
+	id = pin_first_block(w, fd);
 	close(fd);
 	if (id < 0)
-		TAP_RET(0, name, "cannot pin: %s", strerror(-id));
+		TAP_RET(0, name, "cannot map and pin %s: %s", path, strerror(-id));
 	pid = fork();
 	if (pid == 0)
 		_exit(umount2(dir, 0) ? errno : 0);
-	for (i = 0; i < 30 && !done; i++) {	/* 3 s with the pin held */
-		usleep(100000);
-		done = waitpid(pid, &status, WNOHANG);
-	}
+	done = wait_tenths(pid, 30, &status);	/* 3 s with the pin held */
 	lab_release(w->probe, id);
 	if (done) {
 		tap(0, name, "umount returned (status %#x) while a page was pinned",
 		    status);
 		return;
 	}
-	for (i = 0; i < 600 && !done; i++) {	/* 60 s after the release */
-		usleep(100000);
-		done = waitpid(pid, &status, WNOHANG);
-	}
+	done = wait_tenths(pid, 600, &status);	/* 60 s after the release */
 	if (!done)
 		tap(0, name, "umount still waiting 60 s after the pin was released");
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
@@ -1455,10 +1471,9 @@ static void disable_racing_pin(struct worker *w)
 	const char *name = "devdax_disable_waits_for_pin";
 	const char *dev = lab_env("LAB_DEVDAX4K");
 	char sys[PATH_MAX], real[PATH_MAX], link[256], *nd;
-	int fd, id, status = 0, i;
+	int fd, id, status = 0;
 	pid_t pid, done = 0;
 	struct stat st;
-	char *p;
 	ssize_t n;
 
 	if (!dev)
@@ -1486,15 +1501,11 @@ static void disable_racing_pin(struct worker *w)
 	link[strcspn(link, "\n")] = '\0';
 
 	fd = open(dev, O_RDWR | O_CLOEXEC);
-	p = fd < 0 ? MAP_FAILED : lab_map(fd, BLK, BLK, 0);
-	if (p == MAP_FAILED)
-		TAP_RET(0, name, "cannot map %s: %s", dev, strerror(errno));
-	lab_fill(p, BLK, 8, base_seed);
-	id = lab_hold(w->probe, p, BLK, LAB_HOLD_PIN | LAB_HOLD_WRITE);
-	munmap(p, BLK);
-	close(fd);
+	id = fd < 0 ? -errno : pin_first_block(w, fd);
+	if (fd >= 0)
+		close(fd);
 	if (id < 0)
-		TAP_RET(0, name, "cannot pin: %s", strerror(-id));
+		TAP_RET(0, name, "cannot map and pin %s: %s", dev, strerror(-id));
 	pid = fork();
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
@@ -1505,20 +1516,14 @@ static void disable_racing_pin(struct worker *w)
 		       (char *)NULL);
 		_exit(127);
 	}
-	for (i = 0; i < 30 && !done; i++) {	/* 3 s with the pin held */
-		usleep(100000);
-		done = waitpid(pid, &status, WNOHANG);
-	}
+	done = wait_tenths(pid, 30, &status);	/* 3 s with the pin held */
 	if (done) {
 		/* The memory is gone: releasing the pin now may crash. */
 		TAP_RET(0, name, "disable-namespace %s finished (status %#x) while a page was pinned",
 			strrchr(link, '/') + 1, status);
 	}
 	lab_release(w->probe, id);
-	for (i = 0; i < 600 && !done; i++) {	/* 60 s after the release */
-		usleep(100000);
-		done = waitpid(pid, &status, WNOHANG);
-	}
+	done = wait_tenths(pid, 600, &status);	/* 60 s after the release */
 	if (!done)
 		tap(0, name, "disable-namespace still waiting 60 s after the release");
 	else if (!WIFEXITED(status) || WEXITSTATUS(status))
