@@ -6,7 +6,8 @@
 #                ZONE_DEVICE without PMD or PUD mappings (device DAX
 #                needs THP, so it goes)
 # A configuration fails on a build error or on a warning in a file the
-# series touches.  Prints one line per configuration.
+# series touches.  Prints one line per configuration, also to
+# results/tip-configs.txt.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -35,6 +36,8 @@ configure() {	# configure NAME OUT
 	esac
 }
 
+mkdir -p "$LAB_RESULTS"
+exec > >(tee "$LAB_RESULTS/tip-configs.txt")
 printf '%-12s %-6s %s\n' config build "warnings in files the series touches"
 bad=0
 for cfg in allnoconfig nothp; do
