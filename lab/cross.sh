@@ -52,9 +52,7 @@ build_objs() {
 	done
 	rm -f "$out/fs/dax.o"
 	"${mk[@]}" -k "${objs[@]}" >"$out/objs.log" 2>&1 || true
-	{ grep -E '(warning|error):' "$out/objs.log" || true; } |
-		sed -E -e 's#^(\.\./)*[^ ]*linux(-baseline)?/##' -e 's#:[0-9]+:[0-9]+:#:#' |
-		sort -u
+	warning_lines "$out/objs.log"
 }
 
 mkdir -p "$LAB_RESULTS"

@@ -63,3 +63,12 @@ kernel_out() {
 installed_source_version() {
 	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || true
 }
+
+# The warning and error lines of build log $1, with the source path, line
+# numbers and frame sizes taken out: the series shifts those in warnings
+# the pristine source already has.
+warning_lines() {
+	{ grep -E '(warning|error):' "$1" || true; } |
+		sed -E -e 's#^(\.\./)*[^ :]*linux(-baseline)?/##' -e 's#:[0-9]+:[0-9]+:#:#' \
+		       -e 's#frame size of [0-9]+ bytes#frame size of N bytes#' | sort -u
+}

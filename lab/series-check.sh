@@ -35,13 +35,6 @@ cp "$(kernel_out baseline)/.config" "$out/.config" 2>/dev/null ||
 	die "build the baseline kernel first (make build KERNEL=baseline): its .config is reused"
 
 kbuild() { make -s -C "$wt" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" olddefconfig bzImage; }
-# Warning and error lines, without line numbers and frame sizes, which
-# the series shifts in warnings the source already has.
-warnings() {
-	{ grep -E '(warning|error):' "$1" || true; } |
-		sed -E -e 's#^[^ :]*linux-baseline/##' -e 's#:[0-9]+:[0-9]+:#:#' \
-		       -e 's#frame size of [0-9]+ bytes#frame size of N bytes#' | sort -u
-}
 # Warnings the pristine source already has are not the series' fault.
 # make only shows those of the files it compiles, so keep the union of
 # all runs (the base tree is always the same).
@@ -49,7 +42,7 @@ warnings() {
 [ -f "$out/base.warnings" ] || find "$out" -name '*.o' -delete
 touch "$out/base.warnings"
 kbuild >"$out/base.log" 2>&1 || die "the base tree does not build (see $out/base.log)"
-warnings "$out/base.log" | sort -u - "$out/base.warnings" >"$out/base.warnings.new"
+warning_lines "$out/base.log" | sort -u - "$out/base.warnings" >"$out/base.warnings.new"
 mv "$out/base.warnings.new" "$out/base.warnings"
 
 # One stamp per source tree that built without new warnings.
@@ -70,7 +63,7 @@ for p in "${series[@]}"; do
 	if [ -e "$stamps/$tree" ]; then
 		b="ok (earlier)"
 	elif kbuild >"$out/$name.log" 2>&1 &&
-	   [ -z "$(warnings "$out/$name.log" | comm -13 "$out/base.warnings" -)" ]; then
+	   [ -z "$(warning_lines "$out/$name.log" | comm -13 "$out/base.warnings" -)" ]; then
 		b=ok
 		touch "$stamps/$tree"
 	else
