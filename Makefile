@@ -5,6 +5,7 @@
 #   make build  [KERNEL=...] [DEBUG=kasan]  just build a kernel
 #   make patches                            export build/linux to patches/
 #   make torture [KERNEL=patched|baseline|both] [TORTURE_SECONDS=N] [DEBUG=kasan]
+#   make profile OP=NAME [DEBUG=off]         instructions per kernel function
 # V=1 prints the QEMU command line.
 KERNEL ?= patched
 export V DEBUG
@@ -42,6 +43,11 @@ clean:
 .PHONY: bench
 bench:
 	@BENCH_KERNELS="$(if $(filter command line,$(origin KERNEL)),$(KERNEL),baseline patched)" lab/bench.sh
+
+# make profile OP=fault.devdax-2m: instructions per kernel function.
+.PHONY: profile
+profile:
+	@lab/profile.sh $(OP)
 
 # Slower than CI; run before resolving a series issue.
 series-check:

@@ -30,6 +30,7 @@
 #pragma GCC diagnostic pop
 
 #include <sched.h>
+#include <sys/syscall.h>
 #include <stdarg.h>
 #include <time.h>
 
@@ -169,6 +170,20 @@ static inline void bench_check_level(const void *addr, unsigned long stride)
 			 lab_level_name(info.level), lab_level_name(want));
 	printf("# mapped by a %s entry, folio order %u, folio refcount %d\n",
 	       lab_level_name(info.level), info.order, info.folio_refcount);
+}
+
+/*
+ * Open (@ops == 0) or close the measured window for lab/profile.sh.  Its
+ * QEMU plugin counts guest instructions only between two entries into
+ * personality(2), which nothing else in a lab guest calls; the query
+ * 0xffffffff changes nothing.  Outside the profiler this is one cheap
+ * syscall next to, never inside, the timed loop.
+ */
+static inline void bench_window(unsigned long ops)
+{
+	syscall(SYS_personality, 0xffffffffUL);
+	if (ops)
+		printf("# profile window: %lu operations\n", ops);
 }
 
 /* Repetition count from -k, bounded. */

@@ -68,7 +68,11 @@ int main(int argc, char **argv)
 	munmap(hint, len);
 
 	for (int r = -1; r < reps; r++) {
-		uint64_t t0 = bench_now();
+		uint64_t t0;
+
+		if (r == 0)
+			bench_window(0);
+		t0 = bench_now();
 
 		for (int i = 0; i < iters; i++) {
 			char *p;
@@ -94,6 +98,7 @@ int main(int argc, char **argv)
 		if (r >= 0)
 			cost[r] = (double)(bench_now() - t0) / iters / (len / stride);
 	}
+	bench_window((unsigned long)reps * iters * (len / stride));
 	bench_result(bench_unit(stride), cost, reps);
 
 	if (kind == LAB_FSDAX && !anon)

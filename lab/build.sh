@@ -1,8 +1,8 @@
 #!/bin/bash
 # Build a lab kernel: build.sh patched|baseline
 # Config = tinyconfig + lab/configs/{base,dax,debug}.config (+ kasan.config
-# when DEBUG=kasan, without debug.config when DEBUG=off); every option the
-# fragments ask for is verified.
+# when DEBUG=kasan; distro.config instead of debug.config when DEBUG=off);
+# every option the fragments ask for is verified.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,6 +13,7 @@ frags=("$LAB_TOP"/lab/configs/{base,dax}.config)
 case "${DEBUG:-}" in
 "") frags+=("$LAB_TOP/lab/configs/debug.config") ;;
 kasan) frags+=("$LAB_TOP"/lab/configs/{debug,kasan}.config) ;;
+off) frags+=("$LAB_TOP/lab/configs/distro.config") ;;
 esac
 
 src=$(kernel_src "$kernel")

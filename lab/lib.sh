@@ -25,7 +25,7 @@ note() {
 }
 
 # DEBUG=kasan kernels are built and booted from their own out/<k>-kasan,
-# DEBUG=off kernels (no debug.config: what a distribution ships, for
+# DEBUG=off kernels (no debug.config, -O2: what a distribution ships, for
 # benchmarks) from out/<k>-nodebug.
 case "${DEBUG:-}" in
 "") ;;

@@ -16,7 +16,7 @@
 # The guest sees the host root read-only and results/<kernel>/<NAME>/ at
 # /run/lab/out.  The exit status is CMD's; the run fails when the guest
 # does not finish in time or dmesg holds a warning.  V=1 prints the QEMU
-# command line.
+# command line.  LAB_QEMU_PLUGIN=SO,ARGS loads a TCG plugin (lab/profile.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -102,6 +102,7 @@ done
 accel=$("$LAB_TOP"/lab/accel.sh)
 qemu+=(-accel "$accel")
 [ $icount = 0 ] || qemu+=(-icount shift=0,sleep=off)
+[ -z "${LAB_QEMU_PLUGIN:-}" ] || qemu+=(-plugin "$LAB_QEMU_PLUGIN")
 
 [ "${V:-0}" = 0 ] || { printf '%q ' "${qemu[@]}"; echo; } >&2
 

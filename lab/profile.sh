@@ -1,0 +1,138 @@
+#!/bin/bash
+# make profile OP=NAME: where the guest instructions of one benchmark go,
+# per kernel function, on the baseline and on the patched kernel.
+#
+#   profile.sh NAME     NAME is a benchmark of bench/run-bench.sh that
+#                       marks its window (fault.*), e.g. fault.devdax-2m
+#
+#   PROFILE_TOP=N       rows of the table (default 40)
+#   PROFILE_KERNELS="A B"  kernels (default "baseline patched")
+#   DEBUG=off           the -O2 kernels without the debug options
+#
+# Each kernel boots once under -icount with bench/insn-profile.c loaded
+# into QEMU.  The benchmark calls personality(2) before and after its
+# timed loop, and the plugin counts every instruction in between, per
+# translation block.  The guest's /proc/kallsyms names the blocks.  The
+# table is instructions per operation, largest difference first, and is
+# written to results/profile[-nodebug]/NAME.md.  The kernels are used as
+# built: make bench (or make build) builds them.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() { sed -n '4,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# = 1 ] || usage
+op=$1
+[[ $op =~ ^[A-Za-z0-9._-]+$ ]] || die "bad benchmark name '$op'"
+grep -q "^run $op " "$LAB_TOP/bench/run-bench.sh" ||
+	die "no benchmark '$op' in bench/run-bench.sh (try fault.devdax-2m)"
+grep -q 'bench_window' "$LAB_TOP/bench/$(awk -v op="$op" '$1 == "run" && $2 == op { print $3 }' \
+	"$LAB_TOP/bench/run-bench.sh").c" || die "$op does not mark a profile window"
+top=${PROFILE_TOP:-40}
+[[ $top =~ ^[1-9][0-9]*$ ]] || die "PROFILE_TOP must be a positive number, not '$top'"
+read -r -a kernels <<<"${PROFILE_KERNELS:-baseline patched}"
+[ ${#kernels[@]} -gt 0 ] || die "PROFILE_KERNELS is empty"
+for k in "${kernels[@]}"; do
+	check_kernel_name "$k"
+	[ -f "$(kernel_out "$k")/System.map" ] ||
+		die "no $k kernel at $(kernel_out "$k"); run 'make build KERNEL=$k${DEBUG:+ DEBUG=$DEBUG}'"
+done
+
+"$LAB_TOP"/lab/deps.sh bench
+make -s -C "$LAB_TOP/bench" all plugin >/dev/null
+res=$LAB_RESULTS/profile${LAB_CONFIG_SUFFIX:-}
+mkdir -p "$res"
+
+# Instructions per operation of each function: every block goes to the
+# text symbol at or below its first instruction (hex strings of equal
+# length compare like the addresses), user space to [user].
+per_function() {
+	local kallsyms=$1 blocks=$2 ops=$3
+	awk -v ops="$ops" '
+		FNR == NR {
+			if ($2 !~ /^[tTwW]$/) next
+			name = $3 ($4 != "" ? " " $4 : "")
+			addr[n] = $1; sym[n++] = name
+			next
+		}
+		/^#/ { next }
+		{
+			pc = sprintf("%16s", $1); gsub(/ /, "0", pc)
+			cost = $2 * $3
+			if (pc < "8000000000000000") { f = "[user]" }
+			else {
+				lo = 0; hi = n - 1; f = "[unknown]"
+				while (lo <= hi) {
+					mid = int((lo + hi) / 2)
+					if (addr[mid] "" <= pc "") { f = sym[mid]; lo = mid + 1 }
+					else hi = mid - 1
+				}
+			}
+			total[f] += cost
+		}
+		END { for (f in total) printf "%s\t%.1f\n", f, total[f] / ops }
+	' <(LC_ALL=C sort "$kallsyms") "$blocks"
+}
+
+for k in "${kernels[@]}"; do
+	out=$(kernel_out "$k")
+	marker=$(awk '$3 == "__x64_sys_personality" { print $1 }' "$out/System.map")
+	[ -n "$marker" ] || die "no __x64_sys_personality in $out/System.map"
+	name=profile-$op
+	guest=$LAB_RESULTS/$k/$name
+	echo "profile: $op on the $k kernel"
+	# shellcheck disable=SC2016	# expanded by the guest's bash
+	LAB_QEMU_PLUGIN="$LAB_BUILD/bench/insn-profile.so,out=$res/$k-$op.blocks,marker=$marker" \
+		"$LAB_TOP"/lab/vm.sh -i -k "$k" -n "$name" -t 1800 -- bash -c \
+		'cat /proc/kallsyms >"$LAB_OUT/kallsyms" && BENCH_REPS=3 exec bench/run-bench.sh "$1"' \
+		- "$op" >"$res/$k-$op.console" 2>&1 ||
+		die "the $k boot failed, see $res/$k-$op.console"
+	windows=$(sed -n 's/^# windows //p' "$res/$k-$op.blocks")
+	[ "$windows" = 1 ] || die "$k: the window opened ${windows:-0} times, expected once"
+	ops=$(sed -n 's/^# profile window: \([0-9]*\) operations$/\1/p' "$guest/bench/$op.txt")
+	[ -n "$ops" ] || die "$k: $op did not report its window (see $guest/bench/$op.txt)"
+	per_function "$guest/kallsyms" "$res/$k-$op.blocks" "$ops" >"$res/$k-$op.functions"
+	awk '$1 == "result" { print $5 }' "$guest/bench/$op.txt" >"$res/$k-$op.median"
+done
+
+functions=() medians=()
+for k in "${kernels[@]}"; do
+	functions+=("$res/$k-$op.functions")
+	medians+=("$res/$k-$op.median")
+done
+
+# One table: a row per function, a column per kernel, then the
+# difference of the last kernel to the first.
+awk -F'\t' -v top="$top" -v op="$op" -v nk=${#kernels[@]} -v names="${kernels[*]}" '
+	BEGIN { split(names, kn, " ") }
+	FNR == 1 { ki++ }
+	FILENAME ~ /\.median$/ { median[ki - nk] = $1; next }
+	{ v[$1, ki] = $2; seen[$1] = 1; sum[ki] += $2 }
+	END {
+		printf "# Instructions per operation of %s, by kernel function\n\n", op
+		printf "| function |"; for (i = 1; i <= nk; i++) printf " %s |", kn[i]
+		if (nk > 1) printf " %s - %s |", kn[nk], kn[1]
+		printf "\n|---|"; for (i = 1; i <= nk + (nk > 1); i++) printf "---:|"; print ""
+		printf "| **all (profile)** |"; for (i = 1; i <= nk; i++) printf " %.0f |", sum[i]
+		if (nk > 1) printf " %+.0f |", sum[nk] - sum[1]
+		printf "\n| **bench median** |"; for (i = 1; i <= nk; i++) printf " %s |", median[i]
+		if (nk > 1) printf " |"
+		print ""
+		for (f in seen) { d[f] = v[f, nk] - v[f, 1]; order[++m] = f }
+		# insertion sort by |difference| (or by cost with one kernel)
+		for (i = 2; i <= m; i++) {
+			f = order[i]; key = nk > 1 ? d[f] : v[f, 1]; key = key < 0 ? -key : key
+			for (j = i - 1; j >= 1; j--) {
+				g = order[j]; kg = nk > 1 ? d[g] : v[g, 1]; kg = kg < 0 ? -kg : kg
+				if (kg >= key) break
+				order[j + 1] = g
+			}
+			order[j + 1] = f
+		}
+		for (i = 1; i <= m && i <= top; i++) {
+			f = order[i]; printf "| %s |", f
+			for (j = 1; j <= nk; j++) printf " %.1f |", v[f, j]
+			if (nk > 1) printf " %+.1f |", d[f]
+			print ""
+		}
+	}
+' "${functions[@]}" "${medians[@]}" | tee "$res/$op.md"
