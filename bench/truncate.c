@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 		if (r == 0)
 			bench_check_level(p, stride);
 
+		bench_window(0);
 		t0 = bench_now();
 		if (punch)
 			ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 		else
 			ret = ftruncate(fd, 0);
 		t = bench_now() - t0;
+		bench_window(len / stride);
 		if (ret)
 			bench_na_errno("%s", punch ? "punch hole" : "truncate");
 		cost[r] = (double)t / (len / stride);

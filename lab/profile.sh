@@ -3,7 +3,8 @@
 # per kernel function, on the baseline and on the patched kernel.
 #
 #   profile.sh NAME     NAME is a benchmark of bench/run-bench.sh that
-#                       marks its window (fault.*), e.g. fault.devdax-2m
+#                       marks its windows (fault.*, truncate.*, punch.*),
+#                       e.g. fault.devdax-2m
 #
 #   PROFILE_TOP=N       rows of the table (default 40)
 #   PROFILE_KERNELS="A B"  kernels (default "baseline patched")
@@ -11,15 +12,15 @@
 #
 # Each kernel boots once under -icount with bench/insn-profile.c loaded
 # into QEMU.  The benchmark calls personality(2) before and after its
-# timed loop, and the plugin counts every instruction in between, per
-# translation block.  The guest's /proc/kallsyms names the blocks.  The
+# timed loop (or each timed call), and the plugin counts every
+# instruction in between, per translation block.  The guest's /proc/kallsyms names the blocks.  The
 # table is instructions per operation, largest difference first, and is
 # written to results/profile[-nodebug]/NAME.md.  The kernels are used as
 # built: make bench (or make build) builds them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-usage() { sed -n '4,10s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+usage() { sed -n '4,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# = 1 ] || usage
 op=$1
 [[ $op =~ ^[A-Za-z0-9._-]+$ ]] || die "bad benchmark name '$op'"
@@ -86,10 +87,13 @@ for k in "${kernels[@]}"; do
 		'cat /proc/kallsyms >"$LAB_OUT/kallsyms" && BENCH_REPS=3 exec bench/run-bench.sh "$1"' \
 		- "$op" >"$res/$k-$op.console" 2>&1 ||
 		die "the $k boot failed, see $res/$k-$op.console"
+	# Every window the program closed says how many operations it held.
 	windows=$(sed -n 's/^# windows //p' "$res/$k-$op.blocks")
-	[ "$windows" = 1 ] || die "$k: the window opened ${windows:-0} times, expected once"
-	ops=$(sed -n 's/^# profile window: \([0-9]*\) operations$/\1/p' "$guest/bench/$op.txt")
-	[ -n "$ops" ] || die "$k: $op did not report its window (see $guest/bench/$op.txt)"
+	read -r closed ops < <(awk '/^# profile window: [0-9]+ operations$/ { n++; s += $4 }
+		END { print n + 0, s + 0 }' "$guest/bench/$op.txt")
+	[ "$closed" -gt 0 ] || die "$k: $op did not report its window (see $guest/bench/$op.txt)"
+	[ "$windows" = "$closed" ] ||
+		die "$k: personality(2) opened ${windows:-0} windows, $op closed $closed"
 	per_function "$guest/kallsyms" "$res/$k-$op.blocks" "$ops" >"$res/$k-$op.functions"
 	awk '$1 == "result" { print $5 }' "$guest/bench/$op.txt" >"$res/$k-$op.median"
 done
