@@ -13,10 +13,11 @@
 # Each kernel boots once under -icount with bench/insn-profile.c loaded
 # into QEMU.  The benchmark calls personality(2) before and after its
 # timed loop (or each timed call), and the plugin counts every
-# instruction in between, per translation block.  The guest's /proc/kallsyms names the blocks.  The
-# table is instructions per operation, largest difference first, and is
-# written to results/profile[-nodebug]/NAME.md.  The kernels are used as
-# built: make bench (or make build) builds them.
+# instruction in between, per translation block.  The guest's
+# /proc/kallsyms names the blocks.  The table is instructions per
+# operation, largest difference first, and is written to
+# results/profile[-nodebug]/NAME.md.  The kernels are used as built:
+# make bench (or make build) builds them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -121,22 +122,16 @@ awk -F'\t' -v top="$top" -v op="$op" -v nk=${#kernels[@]} -v names="${kernels[*]
 		printf "\n| **bench median** |"; for (i = 1; i <= nk; i++) printf " %s |", median[i]
 		if (nk > 1) printf " |"
 		print ""
-		for (f in seen) { d[f] = v[f, nk] - v[f, 1]; order[++m] = f }
-		# insertion sort by |difference| (or by cost with one kernel)
-		for (i = 2; i <= m; i++) {
-			f = order[i]; key = nk > 1 ? d[f] : v[f, 1]; key = key < 0 ? -key : key
-			for (j = i - 1; j >= 1; j--) {
-				g = order[j]; kg = nk > 1 ? d[g] : v[g, 1]; kg = kg < 0 ? -kg : kg
-				if (kg >= key) break
-				order[j + 1] = g
-			}
-			order[j + 1] = f
+		# Rows by |difference| (by cost with one kernel), largest first.
+		fflush()
+		rows = "sort -t \"\t\" -k1,1gr | head -n " top " | cut -f2-"
+		for (f in seen) {
+			d = v[f, nk] - v[f, 1]; key = nk > 1 ? d : v[f, 1]
+			row = sprintf("| %s |", f)
+			for (j = 1; j <= nk; j++) row = row sprintf(" %.1f |", v[f, j])
+			if (nk > 1) row = row sprintf(" %+.1f |", d)
+			print (key < 0 ? -key : key) "\t" row | rows
 		}
-		for (i = 1; i <= m && i <= top; i++) {
-			f = order[i]; printf "| %s |", f
-			for (j = 1; j <= nk; j++) printf " %.1f |", v[f, j]
-			if (nk > 1) printf " %+.1f |", d[f]
-			print ""
-		}
+		close(rows)
 	}
 ' "${functions[@]}" "${medians[@]}" | tee "$res/$op.md"
