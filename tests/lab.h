@@ -125,6 +125,14 @@ static inline int lab_scan(int probe, uint64_t pfn, struct lab_scan *scan)
 	return ioctl(probe, LAB_PROBE_SCAN, scan) ? -errno : 0;
 }
 
+/* Check the DAX entries of @fd against mapping->nrpages; 0 or -errno. */
+static inline int lab_dax_entries(int probe, int fd, struct lab_dax_entries *de)
+{
+	memset(de, 0, sizeof(*de));
+	de->fd = fd;
+	return ioctl(probe, LAB_PROBE_DAX_ENTRIES, de) ? -errno : 0;
+}
+
 /*
  * Reserve @len bytes of address space aligned to @align, so a DAX fault
  * can use a PMD or PUD mapping; returns the address for MAP_FIXED.

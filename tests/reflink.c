@@ -402,4 +402,156 @@ TEST_F(reflink, contract_shared_page_mapcount)
 		TH_LOG("unmapped shared FS DAX page has refcount %d, expected 0", none.refcount);
 }
 
+/*
+ * A 4K fault in the range of a PMD entry of a reflinked (shared) extent,
+ * through a second mapping of the file that is not PMD aligned.  The
+ * fault must not put a 4K entry in the PMD entry's slots: the entry would
+ * still cover 512 indices but be removed as one page, leaving
+ * mapping->nrpages behind, and clear_inode() BUGs on that when the file
+ * is evicted.  Checked for a read fault, which maps a page of the PMD
+ * entry's folio, and for a write fault, which copies the page to a new
+ * block.
+ */
+#define SHARED_PMD_LEN	SZ_2M
+
+FIXTURE(shared_pmd) {
+	int probe;
+	int src, dst;
+	char src_path[PATH_MAX], dst_path[PATH_MAX];
+	char *pmd_map, *pte_map;	/* PMD aligned, and 4K past it */
+};
+
+FIXTURE_SETUP(shared_pmd)
+{
+	const struct lab_dax xfs = LAB_XFS;
+	int ret;
+
+	self->probe = self->src = self->dst = -1;
+	self->pmd_map = self->pte_map = MAP_FAILED;
+	LAB_REQUIRE_ENV("LAB_XFS_DIR");
+	if (!strcmp(lab_kernel(), "baseline"))
+		SKIP(return, "not run on the baseline: it has the bug, which can't be undone and makes the next unmount BUG");
+	self->probe = lab_probe_open();
+	ASSERT_LE(0, self->probe)
+		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
+
+	self->src = lab_dax_open(&xfs, "shared-pmd-src", SHARED_PMD_LEN,
+				 self->src_path, sizeof(self->src_path));
+	ASSERT_LE(0, self->src) TH_LOG("create %s: %s", self->src_path, strerror(errno));
+	ret = lab_write_pattern(self->src, SHARED_PMD_LEN / SZ_4K, 3);
+	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", self->src_path, strerror(-ret));
+	snprintf(self->dst_path, sizeof(self->dst_path), "%s/shared-pmd-dst.%d",
+		 lab_env("LAB_XFS_DIR"), getpid());
+	self->dst = open(self->dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, self->dst) TH_LOG("create %s: %s", self->dst_path, strerror(errno));
+	if (ioctl(self->dst, FICLONE, self->src)) {
+		if (errno == EOPNOTSUPP)
+			SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP");
+		ASSERT_EQ(0, errno) TH_LOG("FICLONE: %s", strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(shared_pmd)
+{
+	if (self->pmd_map != MAP_FAILED)
+		munmap(self->pmd_map, SHARED_PMD_LEN);
+	if (self->pte_map != MAP_FAILED)
+		munmap(self->pte_map, SHARED_PMD_LEN);
+	if (self->src >= 0) {
+		close(self->src);
+		unlink(self->src_path);
+	}
+	if (self->dst >= 0) {
+		close(self->dst);
+		unlink(self->dst_path);
+	}
+	if (self->probe >= 0)
+		close(self->probe);
+}
+
+/* Every entry of src as large as its slots, and nrpages their sum. */
+static void check_entries(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(shared_pmd) *self, const char *after)
+{
+	struct lab_dax_entries de;
+	int ret = lab_dax_entries(self->probe, self->src, &de);
+
+	ASSERT_EQ(0, ret) TH_LOG("probe entries: %s", strerror(-ret));
+	EXPECT_EQ(0U, de.nr_not_dax);
+	ASSERT_EQ(0U, de.nr_mismatched)
+		TH_LOG("after %s: %u of %u DAX entries have a size other than their slots (%llu pages claimed, %llu indices)",
+		       after, de.nr_mismatched, de.nr_entries,
+		       (unsigned long long)de.nr_claimed,
+		       (unsigned long long)de.nr_indices);
+	ASSERT_EQ(de.nr_claimed, de.nrpages)
+		TH_LOG("after %s: nrpages is %llu, the entries hold %llu pages",
+		       after, (unsigned long long)de.nrpages,
+		       (unsigned long long)de.nr_claimed);
+}
+
+static void map_pmd_then_pte(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(shared_pmd) *self)
+{
+	struct lab_page_info info;
+	char *hint;
+	int ret;
+
+	self->pmd_map = lab_map(self->src, SHARED_PMD_LEN, SZ_2M, 0);
+	ASSERT_NE(MAP_FAILED, self->pmd_map) TH_LOG("mmap src: %s", strerror(errno));
+	read_touch(self->pmd_map);
+	ret = lab_info_addr(self->probe, self->pmd_map, &info);
+	ASSERT_EQ(0, ret) TH_LOG("probe: %s", strerror(-ret));
+	ASSERT_EQ((unsigned int)LAB_LEVEL_PMD, info.level)
+		TH_LOG("a read fault of a shared 2M extent at a 2M-aligned address was not PMD mapped (level %u)",
+		       info.level);
+	check_entries(_metadata, self, "a PMD fault");
+
+	/* Same file range, mapped 4K off the PMD alignment: PTE faults only. */
+	hint = lab_aligned_hint(SHARED_PMD_LEN + SZ_4K, SZ_2M);
+	ASSERT_NE(NULL, hint);
+	self->pte_map = mmap(hint + SZ_4K, SHARED_PMD_LEN, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, self->src, 0);
+	ASSERT_NE(MAP_FAILED, self->pte_map) TH_LOG("mmap src: %s", strerror(errno));
+}
+
+TEST_F(shared_pmd, read_fault_keeps_entry)
+{
+	struct lab_page_info pmd, pte;
+	size_t k = 5;
+	int ret;
+
+	map_pmd_then_pte(_metadata, self);
+	read_touch(self->pte_map + k * SZ_4K);
+	ret = lab_info_addr(self->probe, self->pte_map + k * SZ_4K, &pte);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ((unsigned int)LAB_LEVEL_PTE, pte.level);
+	check_entries(_metadata, self, "a 4K read fault under the PMD entry");
+
+	ret = lab_info_addr(self->probe, self->pmd_map + k * SZ_4K, &pmd);
+	ASSERT_EQ(0, ret);
+	if (pmd.flags & LAB_PAGE_PRESENT)
+		EXPECT_EQ(pmd.pfn, pte.pfn) TH_LOG("the two mappings of src map different pages");
+	EXPECT_TRUE(lab_page_is(self->pte_map + k * SZ_4K, k, 3));
+	EXPECT_TRUE(lab_page_is(self->pmd_map + k * SZ_4K, k, 3));
+}
+
+TEST_F(shared_pmd, write_fault_copies_page)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	size_t k = 7;
+
+	map_pmd_then_pte(_metadata, self);
+	self->pte_map[k * SZ_4K] ^= 0x5a;
+	check_entries(_metadata, self, "a 4K write fault under the PMD entry");
+
+	/* src sees the write through both mappings, dst keeps the old data. */
+	EXPECT_EQ(self->pte_map[k * SZ_4K], self->pmd_map[k * SZ_4K]);
+	self->pte_map[k * SZ_4K] ^= 0x5a;
+	EXPECT_TRUE(lab_page_is(self->pmd_map + k * SZ_4K, k, 3));
+	ASSERT_EQ((ssize_t)SZ_4K, pread(self->dst, buf, SZ_4K, k * SZ_4K));
+	EXPECT_TRUE(lab_page_is(buf, k, 3)) TH_LOG("the write through src changed dst");
+	EXPECT_TRUE(lab_page_is(self->pmd_map + (k + 1) * SZ_4K, k + 1, 3));
+	check_entries(_metadata, self, "reading through both mappings");
+}
+
 TEST_HARNESS_MAIN

@@ -6,6 +6,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/idr.h>
@@ -21,6 +22,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "lab_probe.h"
 
@@ -627,6 +629,57 @@ out:
 	return ret;
 }
 
+/* fs/dax.c's entry encoding: bit 1 of the value marks a PMD entry. */
+#define LAB_DAX_PMD	(1UL << 1)
+
+static long lab_dax_entries(void __user *uarg)
+{
+	XA_STATE(xas, NULL, 0);
+	struct lab_dax_entries de;
+	struct address_space *mapping;
+	unsigned long claimed, indices;
+	struct fd f;
+	void *entry;
+	long ret = 0;
+
+	if (copy_from_user(&de, uarg, sizeof(de)))
+		return -EFAULT;
+	f = fdget(de.fd);
+	if (!fd_file(f))
+		return -EBADF;
+	mapping = fd_file(f)->f_mapping;
+	if (!IS_DAX(mapping->host)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	memset(&de.nr_entries, 0, sizeof(de) - offsetof(typeof(de), nr_entries));
+
+	xas.xa = &mapping->i_pages;
+	xas_lock_irq(&xas);
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		if (!xa_is_value(entry)) {
+			de.nr_not_dax++;
+			continue;
+		}
+		claimed = xa_to_value(entry) & LAB_DAX_PMD ?
+			  1UL << (PMD_SHIFT - PAGE_SHIFT) : 1;
+		indices = 1UL << xas_get_order(&xas);
+		de.nr_entries++;
+		de.nr_claimed += claimed;
+		de.nr_indices += indices;
+		if (claimed != indices)
+			de.nr_mismatched++;
+	}
+	de.nrpages = mapping->nrpages;
+	xas_unlock_irq(&xas);
+
+	if (copy_to_user(uarg, &de, sizeof(de)))
+		ret = -EFAULT;
+out:
+	fdput(f);
+	return ret;
+}
+
 static long lab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct lab_file *lf = file->private_data;
@@ -643,6 +696,8 @@ static long lab_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return lab_release_hold(lf, uarg);
 	case LAB_PROBE_SCAN:
 		return lab_scan(uarg);
+	case LAB_PROBE_DAX_ENTRIES:
+		return lab_dax_entries(uarg);
 	}
 	return -ENOTTY;
 }

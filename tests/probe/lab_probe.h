@@ -86,11 +86,30 @@ struct lab_scan {
 	__u32 pad;
 };
 
+/*
+ * The DAX page cache entries of a file, checked against each other and
+ * against mapping->nrpages.  fs/dax.c records an entry's size in its value
+ * (a PMD flag) and removes the entry by that size; the xarray knows how
+ * many indices the entry's slots cover.  The two must agree and nrpages
+ * must be their sum, or removing the entries leaves nrpages behind and
+ * clear_inode() BUGs when the file is evicted.
+ */
+struct lab_dax_entries {
+	__s32 fd;		/* in: a file on a filesystem mounted -o dax */
+	__u32 nr_entries;	/* out: DAX entries found */
+	__u64 nrpages;		/* out: mapping->nrpages */
+	__u64 nr_indices;	/* out: indices the entries' slots cover */
+	__u64 nr_claimed;	/* out: pages the entries' values claim */
+	__u32 nr_mismatched;	/* out: entries whose value and slots differ */
+	__u32 nr_not_dax;	/* out: entries that are no DAX entry */
+};
+
 #define LAB_PROBE_MAGIC 'L'
 #define LAB_PROBE_BY_ADDR	_IOWR(LAB_PROBE_MAGIC, 1, struct lab_page_info)
 #define LAB_PROBE_BY_PFN	_IOWR(LAB_PROBE_MAGIC, 2, struct lab_page_info)
 #define LAB_PROBE_HOLD		_IOWR(LAB_PROBE_MAGIC, 3, struct lab_hold)
 #define LAB_PROBE_RELEASE	_IOW(LAB_PROBE_MAGIC, 4, __s32)
 #define LAB_PROBE_SCAN		_IOWR(LAB_PROBE_MAGIC, 5, struct lab_scan)
+#define LAB_PROBE_DAX_ENTRIES	_IOWR(LAB_PROBE_MAGIC, 6, struct lab_dax_entries)
 
 #endif /* LAB_PROBE_H */
