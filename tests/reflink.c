@@ -46,6 +46,14 @@ static bool page_idle(const struct lab_page_info *i)
 	return i->refcount <= 1 && i->mapcount <= 0 && i->folio_mapcount <= 0;
 }
 
+static void close_and_unlink(int fd, const char *path)
+{
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+}
+
 FIXTURE(reflink) {
 	int probe;
 	int src, dst;
@@ -92,14 +100,8 @@ FIXTURE_TEARDOWN(reflink)
 		munmap(self->ms, FILE_LEN);
 	if (self->md != MAP_FAILED)
 		munmap(self->md, FILE_LEN);
-	if (self->src >= 0) {
-		close(self->src);
-		unlink(self->src_path);
-	}
-	if (self->dst >= 0) {
-		close(self->dst);
-		unlink(self->dst_path);
-	}
+	close_and_unlink(self->src, self->src_path);
+	close_and_unlink(self->dst, self->dst_path);
 	if (self->probe >= 0)
 		close(self->probe);
 }
@@ -457,14 +459,8 @@ FIXTURE_TEARDOWN(shared_pmd)
 		munmap(self->pmd_map, SHARED_PMD_LEN);
 	if (self->pte_map != MAP_FAILED)
 		munmap(self->pte_map, SHARED_PMD_LEN);
-	if (self->src >= 0) {
-		close(self->src);
-		unlink(self->src_path);
-	}
-	if (self->dst >= 0) {
-		close(self->dst);
-		unlink(self->dst_path);
-	}
+	close_and_unlink(self->src, self->src_path);
+	close_and_unlink(self->dst, self->dst_path);
 	if (self->probe >= 0)
 		close(self->probe);
 }
