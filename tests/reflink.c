@@ -550,4 +550,28 @@ TEST_F(shared_pmd, write_fault_copies_page)
 	check_entries(_metadata, self, "reading through both mappings");
 }
 
+/*
+ * The copy on write of a page under a PMD entry while another page of the
+ * entry's folio is pinned: the PMD entry goes, the folio can't be split
+ * under the pin, and a later 4K fault of one of its pages must cope.
+ */
+TEST_F(shared_pmd, write_fault_with_folio_pinned)
+{
+	size_t k = 7, r = 9;
+	int id, ret;
+
+	map_pmd_then_pte(_metadata, self);
+	id = lab_hold(self->probe, self->pmd_map, SZ_4K, LAB_HOLD_PIN);
+	ASSERT_LE(0, id) TH_LOG("pin: %s", strerror(-id));
+	self->pte_map[k * SZ_4K] ^= 0x5a;
+	check_entries(_metadata, self, "a 4K write fault under a pinned PMD entry");
+	EXPECT_TRUE(lab_page_is(self->pte_map + r * SZ_4K, r, 3));
+	check_entries(_metadata, self, "a 4K read fault after it");
+	ret = lab_release(self->probe, id);
+	ASSERT_EQ(0, ret) TH_LOG("release: %s", strerror(-ret));
+	EXPECT_EQ(self->pte_map[k * SZ_4K], self->pmd_map[k * SZ_4K]);
+	EXPECT_TRUE(lab_page_is(self->pmd_map, 0, 3));
+	check_entries(_metadata, self, "the release of the pin");
+}
+
 TEST_HARNESS_MAIN
