@@ -552,8 +552,9 @@ TEST_F(shared_pmd, write_fault_copies_page)
 
 /*
  * The copy on write of a page under a PMD entry while another page of the
- * entry's folio is pinned: the PMD entry goes, the folio can't be split
- * under the pin, and a later 4K fault of one of its pages must cope.
+ * entry's folio is pinned.  The folio can't be split under the pin, so the
+ * PMD entry has to stay; the entries must stay consistent through the
+ * write, a later 4K fault of another page, and the release of the pin.
  */
 TEST_F(shared_pmd, write_fault_with_folio_pinned)
 {
