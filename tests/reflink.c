@@ -292,6 +292,55 @@ TEST_F(reflink, clone_range_shares_one_page)
 }
 
 /*
+ * write() into a shared extent that src maps: xfs copies the block, the
+ * write lands in the copy, and the mapping must show the copy.  The page
+ * src maps afterwards has to belong to src (the DAX entry that truncate
+ * and writeback go by), not be mapped beside an entry left over for the
+ * old shared page.  Both a whole page and part of one (which copies the
+ * rest of the page around the write).
+ */
+TEST_F(reflink, write_to_mapped_clone_maps_owned_page)
+{
+	const size_t pages[2] = { 4, 11 };
+	const size_t part_off = 100, part_len = 200;
+	struct lab_page_info before, after;
+	char buf[SZ_4K], want[SZ_4K];
+	size_t i, k, off, len;
+
+	CLONE_OR_SKIP();
+	map_both(_metadata, self);
+	for (i = 0; i < 2; i++) {
+		k = pages[i];
+		off = i ? part_off : 0;
+		len = i ? part_len : SZ_4K;
+		read_touch(self->ms + k * SZ_4K);
+		info_at(_metadata, self, self->ms + k * SZ_4K, "src page", &before);
+		ASSERT_TRUE(!!(before.flags & LAB_PAGE_DAX_SHARED))
+			TH_LOG("src page %zu of a cloned file is not marked shared (flags %#x)",
+			       k, before.flags);
+
+		lab_fill_page(buf, k, 9);
+		lab_fill_page(want, k, 1);
+		memcpy(want + off, buf + off, len);
+		ASSERT_EQ((ssize_t)len, pwrite(self->src, buf + off, len, k * SZ_4K + off))
+			TH_LOG("pwrite of %zu bytes into page %zu: %s", len, k, strerror(errno));
+
+		ASSERT_EQ(0, memcmp(self->ms + k * SZ_4K, want, SZ_4K))
+			TH_LOG("src page %zu through the mapping is not what was written (%zu bytes at %zu)",
+			       k, len, off);
+		info_at(_metadata, self, self->ms + k * SZ_4K, "src page after write", &after);
+		ASSERT_NE(before.pfn, after.pfn)
+			TH_LOG("src page %zu still maps the shared pfn %#llx after a write",
+			       k, (unsigned long long)before.pfn);
+		EXPECT_TRUE(!!(after.flags & LAB_PAGE_DAX_OWNED))
+			TH_LOG("src page %zu (pfn %#llx) is mapped but does not belong to src (flags %#x): its DAX entry is still the old shared page's",
+			       k, (unsigned long long)after.pfn, after.flags);
+		ASSERT_TRUE(pread_is(self->dst, k, k, 1))
+			TH_LOG("the write to src page %zu changed dst", k);
+	}
+}
+
+/*
  * Truncating one clone while the other still maps the shared pages: the
  * pages stay in use by dst, so the truncate must neither free them nor
  * wait for dst to go away; dst keeps its data and its pages.

@@ -368,8 +368,46 @@ again:
 	lab_walk_pmd(mm, pudp, addr, info);
 }
 
+/*
+ * Which file an FS DAX folio belongs to.  fs/dax.c records it when the
+ * folio's DAX entry is created and a mapping of the page must not outlive
+ * that; a page mapped without it is one that truncate and writeback can't
+ * find through the file.  6.12 marks a reflinked folio with a special
+ * mapping value, the series with a share count and no mapping.
+ */
+static u32 lab_dax_owner(struct vm_area_struct *vma, unsigned long pfn)
+{
+	struct address_space *mapping;
+	struct dev_pagemap *pgmap;
+	struct folio *folio;
+	struct page *page;
+	u32 flags = 0;
+
+	page = lab_pfn_page(pfn, &pgmap);
+	if (!page || !pgmap)
+		goto out;
+	if (pgmap->type != MEMORY_DEVICE_FS_DAX || !vma->vm_file)
+		goto out;
+	folio = page_folio(page);
+	mapping = READ_ONCE(folio->mapping);
+	if (mapping && mapping == vma->vm_file->f_mapping)
+		flags |= LAB_PAGE_DAX_OWNED;
+#ifdef PAGE_MAPPING_DAX_SHARED
+	else if ((void *)mapping == PAGE_MAPPING_DAX_SHARED)
+		flags |= LAB_PAGE_DAX_SHARED;
+#else
+	else if (!mapping && READ_ONCE(folio->page.share))
+		flags |= LAB_PAGE_DAX_SHARED;
+#endif
+out:
+	if (pgmap)
+		put_dev_pagemap(pgmap);
+	return flags;
+}
+
 static long lab_by_addr(void __user *uarg)
 {
+	struct vm_area_struct *vma;
 	struct mm_struct *mm = current->mm;
 	struct lab_page_info info;
 	unsigned long addr;
@@ -385,8 +423,11 @@ static long lab_by_addr(void __user *uarg)
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
 	/* Without a VMA the tables may be torn down by munmap right now. */
-	if (vma_lookup(mm, addr))
+	vma = vma_lookup(mm, addr);
+	if (vma)
 		lab_walk(mm, addr, &info);
+	if (info.flags & LAB_PAGE_PRESENT)
+		info.flags |= lab_dax_owner(vma, info.pfn);
 	mmap_read_unlock(mm);
 
 	if (copy_to_user(uarg, &info, sizeof(info)))

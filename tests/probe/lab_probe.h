@@ -24,6 +24,9 @@
 #define LAB_PAGE_SPECIAL	(1u << 6)  /* mapped by a pte_special() PTE */
 #define LAB_PAGE_DEVMAP		(1u << 7)  /* mapped by a pXd_devmap() entry */
 #define LAB_PAGE_WRITABLE	(1u << 8)  /* the mapping entry is writable */
+/* BY_ADDR of an FS DAX page: the file it belongs to (see fs/dax.c) */
+#define LAB_PAGE_DAX_OWNED	(1u << 9)  /* folio->mapping is the vma's file */
+#define LAB_PAGE_DAX_SHARED	(1u << 10) /* shared by reflinked files */
 
 /* lab_page_info.level: which page-table entry maps addr */
 #define LAB_LEVEL_NONE	0
