@@ -313,6 +313,126 @@ TEST_F(split, mprotect_half_of_huge_mapping)
 	}
 }
 
+/*
+ * MADV_DONTNEED of one 4K page inside a PMD/PUD mapping.  The VMA stays,
+ * so the huge entry is split in place, which for a file mapping means it
+ * is zapped whole (__split_huge_pmd_locked(), __split_huge_pud_locked()).
+ * That zap must give back what the mapping held: the folio is idle right
+ * after the madvise, before any munmap, and the range refaults the same
+ * pages with the data intact.
+ */
+TEST_F(split, dontneed_page_of_huge_mapping)
+{
+	const struct lab_dax *dax = &variant->dax;
+	size_t huge = dax->huge, half = huge / 2, stride = mp_stride(huge);
+	size_t offs[2] = { 0, half };
+	struct lab_page_info idle[2], mapped, info;
+	uint64_t seed = lab_seed("dontneed"), pfns[2];
+
+	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
+		      offs, 2, pfns, idle);
+	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
+	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
+		     "across munmap/mmap");
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
+	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
+
+	ASSERT_EQ(0, madvise(self->r.addr + half, SZ_4K, MADV_DONTNEED)) {
+		TH_LOG("%s: MADV_DONTNEED of a page of a %s mapping: %s",
+		       dax->name, lab_level_name(mapped.level),
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &info));
+	EXPECT_FALSE(!!(info.flags & LAB_PAGE_PRESENT)) {
+		TH_LOG("%s: the %s entry survived MADV_DONTNEED of one of its pages",
+		       dax->name, lab_level_name(mapped.level));
+	}
+	lab_want_idle(_metadata, self->probe, dax->name,
+		      "after MADV_DONTNEED split its entry", pfns[0], &idle[0]);
+	lab_want_idle(_metadata, self->probe, dax->name,
+		      "after MADV_DONTNEED split its entry", pfns[1], &idle[1]);
+
+	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
+		     "after MADV_DONTNEED");
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr + half, &info));
+	ASSERT_TRUE(!!(info.flags & LAB_PAGE_PRESENT));
+	EXPECT_EQ(pfns[1], info.pfn);
+	EXPECT_LE(idle[1].folio_refcount, info.folio_refcount);
+
+	ASSERT_EQ(0, lab_region_unmap(&self->r));
+	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
+		      pfns[0], &idle[0]);
+	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
+		      pfns[1], &idle[1]);
+}
+
+/*
+ * MADV_COLD and MADV_PAGEOUT, of a whole PMD/PUD mapping and of one page
+ * of it.  Without the devmap bit a DAX PMD is pmd_trans_huge(), so these
+ * walks now treat it as a THP: they try to split a folio for a partial
+ * range and to deactivate or reclaim it.  A DAX folio is on no LRU and
+ * can't be split, so all of that must come to nothing: the advice
+ * succeeds, the data stays, and the counts return to idle at munmap.
+ */
+TEST_F(split, cold_and_pageout_leave_dax_folios_alone)
+{
+	static const struct {
+		int advice;
+		const char *name;
+	} advice[] = {
+		{ MADV_COLD, "MADV_COLD" },
+		{ MADV_PAGEOUT, "MADV_PAGEOUT" },
+	};
+	const struct lab_dax *dax = &variant->dax;
+	size_t huge = dax->huge, half = huge / 2, stride = mp_stride(huge);
+	size_t offs[2] = { 0, half }, lens[2] = { huge, SZ_4K };
+	struct lab_page_info idle[2], info;
+	uint64_t seed = lab_seed("cold"), pfns[2];
+	int a, l;
+
+	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
+		      offs, 2, pfns, idle);
+	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
+
+	for (a = 0; a < 2; a++) {
+		for (l = 0; l < 2; l++) {
+			/* Fault it in again: a PUD walk zaps the entry. */
+			mp_want_data(_metadata, &self->r, 0, huge, stride,
+				     seed, "before madvise");
+			ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr,
+						   &info));
+			lab_want_level(_metadata, &self->r, &info,
+				       lab_level_of(huge));
+			ASSERT_EQ(0, madvise(self->r.addr + (l ? half : 0),
+					     lens[l], advice[a].advice)) {
+				TH_LOG("%s: %s of %zu bytes of a %s mapping: %s",
+				       dax->name, advice[a].name, lens[l],
+				       lab_level_name(info.level),
+				       strerror(errno));
+			}
+			mp_want_data(_metadata, &self->r, 0, huge, stride,
+				     seed, "after MADV_COLD/MADV_PAGEOUT");
+			ASSERT_EQ(0, lab_info_addr(self->probe,
+						   self->r.addr + half,
+						   &info));
+			ASSERT_TRUE(!!(info.flags & LAB_PAGE_PRESENT));
+			EXPECT_EQ(pfns[1], info.pfn) {
+				TH_LOG("%s: %s moved the data to pfn %#llx",
+				       dax->name, advice[a].name,
+				       (unsigned long long)info.pfn);
+			}
+		}
+	}
+
+	ASSERT_EQ(0, lab_region_unmap(&self->r));
+	lab_want_idle(_metadata, self->probe, dax->name,
+		      "after MADV_COLD/MADV_PAGEOUT and munmap", pfns[0],
+		      &idle[0]);
+	lab_want_idle(_metadata, self->probe, dax->name,
+		      "after MADV_COLD/MADV_PAGEOUT and munmap", pfns[1],
+		      &idle[1]);
+}
+
 /* FS DAX only: device DAX refuses MAP_PRIVATE. */
 LAB_REGION_FIXTURE(private_cow);
 LAB_FSDAX_VARIANTS(private_cow);
