@@ -327,6 +327,86 @@ TEST_F(lifecycle, contract_two_processes_count_twice)
 	}
 }
 
+/* One mapping: one mapcount (entire, for PMD/PUD) and one reference. */
+static void lc_want_mapped_once(struct __test_metadata *_metadata,
+				const struct lab_dax *dax,
+				const struct lab_page_info *free,
+				const struct lab_page_info *info,
+				const char *when)
+{
+	const char *lv = lab_level_name(info->level);
+	int mapcount = info->level == LAB_LEVEL_PTE ? info->mapcount :
+						     info->entire_mapcount;
+
+	EXPECT_EQ(1, mapcount) {
+		TH_LOG("%s folio (pfn %#llx) %s-mapped once has mapcount %d %s, expected 1",
+		       dax->name, (unsigned long long)info->pfn, lv, mapcount,
+		       when);
+	}
+	EXPECT_EQ(free->folio_refcount + 1, info->folio_refcount) {
+		TH_LOG("%s folio (pfn %#llx) %s-mapped once has refcount %d %s, expected %d (free %d + 1 mapping)",
+		       dax->name, (unsigned long long)info->pfn, lv,
+		       info->folio_refcount, when, free->folio_refcount + 1,
+		       free->folio_refcount);
+	}
+}
+
+/*
+ * A read fault and then a write fault of the same page make one mapping,
+ * not two.  On FS DAX the read fault maps read-only (the file system
+ * wants to hear of the first write), so the write goes through the
+ * write-protect fault and ->page_mkwrite or ->huge_fault, which find the
+ * page already mapped and only make the entry writable: that must take
+ * no second reference or mapcount.  Device DAX maps writable at once.
+ */
+TEST_F(lifecycle, contract_read_then_write_fault_counts_once)
+{
+	const struct lab_dax *dax = &variant->dax;
+	struct lab_page_info ro, rw, idle;
+	char *buf;
+
+	lc_map(_metadata, &self->r, "rw", dax->huge, dax->huge);
+	if (dax->kind == LAB_FSDAX) {
+		/* Written blocks: a read fault of unwritten ones maps zeroes. */
+		buf = malloc(dax->huge);
+		ASSERT_NE(NULL, buf);
+		memset(buf, 0x3c, dax->huge);
+		ASSERT_EQ((ssize_t)dax->huge,
+			  pwrite(self->r.fd, buf, dax->huge, 0));
+		free(buf);
+	}
+
+	(void)*(volatile char *)self->r.addr;
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &ro));
+	ASSERT_TRUE(!!(ro.flags & LAB_PAGE_PRESENT));
+	ASSERT_TRUE(!!(ro.flags & LAB_PAGE_ZONE_DEVICE)) {
+		TH_LOG("%s: a read fault mapped pfn %#llx, not device memory",
+		       dax->name, (unsigned long long)ro.pfn);
+	}
+	lab_want_level(_metadata, &self->r, &ro, lab_level_of(dax->huge));
+	if (dax->kind == LAB_FSDAX)
+		EXPECT_FALSE(!!(ro.flags & LAB_PAGE_WRITABLE)) {
+			TH_LOG("%s: a read fault mapped the page writable, so the write below tests nothing",
+			       dax->name);
+		}
+
+	*(volatile char *)self->r.addr = 0x5a;
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &rw));
+	ASSERT_TRUE(!!(rw.flags & LAB_PAGE_PRESENT));
+	ASSERT_EQ(ro.pfn, rw.pfn);
+	EXPECT_TRUE(!!(rw.flags & LAB_PAGE_WRITABLE));
+
+	/* The free state of that pfn, measured rather than assumed. */
+	ASSERT_EQ(0, lab_region_unmap(&self->r));
+	ASSERT_EQ(0, lab_info_pfn(self->probe, ro.pfn, &idle));
+	ASSERT_EQ(0, idle.mapcount);
+
+	lc_want_mapped_once(_metadata, dax, &idle, &ro,
+			    "after a read fault");
+	lc_want_mapped_once(_metadata, dax, &idle, &rw,
+			    "after a read and a write fault");
+}
+
 /*
  * Unmapping, and exiting with the mapping still in place, give back
  * everything a mapping took: the counts return to the idle ones, which
