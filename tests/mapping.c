@@ -314,6 +314,68 @@ TEST_F(split, mprotect_half_of_huge_mapping)
 }
 
 /*
+ * mprotect(PROT_READ) and back to PROT_READ|PROT_WRITE of a whole PMD/PUD
+ * mapping: the entry is changed in place (change_huge_pmd(),
+ * change_huge_pud()), so the same folio stays mapped with the same counts
+ * throughout, read-only in between, and a write afterwards reaches it.
+ */
+TEST_F(split, mprotect_whole_huge_mapping_keeps_counts)
+{
+	const struct lab_dax *dax = &variant->dax;
+	size_t huge = dax->huge, stride = mp_stride(huge);
+	size_t offs[1] = { 0 };
+	struct lab_page_info idle[1], mapped, info;
+	uint64_t seed = lab_seed("mprotect-whole"), seed2 = ~seed, pfns[1];
+
+	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
+		      offs, 1, pfns, idle);
+	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
+	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
+		     "across munmap/mmap");
+	lab_fill(self->r.addr, SZ_4K, SZ_4K, seed);
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
+	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
+	ASSERT_TRUE(!!(mapped.flags & LAB_PAGE_WRITABLE));
+
+	ASSERT_EQ(0, mprotect(self->r.addr, huge, PROT_READ)) {
+		TH_LOG("%s: mprotect(PROT_READ) of a whole %s mapping: %s",
+		       dax->name, lab_level_name(mapped.level),
+		       strerror(errno));
+	}
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &info));
+	ASSERT_TRUE(!!(info.flags & LAB_PAGE_PRESENT));
+	EXPECT_EQ(mapped.level, info.level);
+	EXPECT_EQ(mapped.pfn, info.pfn);
+	EXPECT_FALSE(!!(info.flags & LAB_PAGE_WRITABLE)) {
+		TH_LOG("%s: the %s entry is still writable after PROT_READ",
+		       dax->name, lab_level_name(info.level));
+	}
+	EXPECT_EQ(mapped.folio_refcount, info.folio_refcount);
+	EXPECT_EQ(mapped.entire_mapcount, info.entire_mapcount);
+	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
+		     "after mprotect(PROT_READ)");
+
+	ASSERT_EQ(0, mprotect(self->r.addr, huge, PROT_READ | PROT_WRITE));
+	lab_fill(self->r.addr, huge, stride, seed2);
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &info));
+	ASSERT_TRUE(!!(info.flags & LAB_PAGE_PRESENT));
+	EXPECT_EQ(mapped.pfn, info.pfn);
+	EXPECT_TRUE(!!(info.flags & LAB_PAGE_WRITABLE));
+	EXPECT_EQ(mapped.folio_refcount, info.folio_refcount) {
+		TH_LOG("%s folio (pfn %#llx) has refcount %d after PROT_READ and back, %d before",
+		       dax->name, (unsigned long long)info.pfn,
+		       info.folio_refcount, mapped.folio_refcount);
+	}
+	EXPECT_EQ(mapped.entire_mapcount, info.entire_mapcount);
+	mp_want_data(_metadata, &self->r, 0, huge, stride, seed2,
+		     "after writing through the restored mapping");
+
+	ASSERT_EQ(0, lab_region_unmap(&self->r));
+	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
+		      pfns[0], &idle[0]);
+}
+
+/*
  * MADV_DONTNEED of one 4K page inside a PMD/PUD mapping.  The VMA stays,
  * so the huge entry is split in place, which for a file mapping means it
  * is zapped whole (__split_huge_pmd_locked(), __split_huge_pud_locked()).
