@@ -96,6 +96,34 @@ static void mp_want_file(struct __test_metadata *_metadata,
 	}
 }
 
+/*
+ * Map the first @len bytes of the object again, aligned to @align, check
+ * that the data lab_fill(@seed) left there is intact and that offset 0 is
+ * mapped by an entry of @align's size, whose state goes to @mapped.
+ */
+static void mp_remap_huge(struct __test_metadata *_metadata, int probe,
+			  struct lab_region *r, size_t len, size_t align,
+			  uint64_t seed, struct lab_page_info *mapped)
+{
+	lab_map_or_fail(_metadata, r, "map", len, len, 0, align);
+	mp_want_data(_metadata, r, 0, len, mp_stride(len), seed,
+		     "across munmap/mmap");
+	ASSERT_EQ(0, lab_info_addr(probe, r->addr, mapped));
+	lab_want_level(_metadata, r, mapped, lab_level_of(align));
+}
+
+/* @info shows the entry @mapped showed: same folio, same counts. */
+static void mp_want_same_entry(struct __test_metadata *_metadata,
+			       const struct lab_page_info *mapped,
+			       const struct lab_page_info *info)
+{
+	ASSERT_TRUE(!!(info->flags & LAB_PAGE_PRESENT));
+	EXPECT_EQ(mapped->level, info->level);
+	EXPECT_EQ(mapped->pfn, info->pfn);
+	EXPECT_EQ(mapped->folio_refcount, info->folio_refcount);
+	EXPECT_EQ(mapped->entire_mapcount, info->entire_mapcount);
+}
+
 /* Variants with a huge fault size: xfs and devdax2m (PMD), devdax1g (PUD). */
 LAB_REGION_FIXTURE(split);
 LAB_VARIANT(split);
@@ -123,11 +151,8 @@ TEST_F(split, partial_munmap_of_huge_mapping)
 	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
 		      offs, 2, pfns, idle);
 
-	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
-	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
-		     "across munmap/mmap");
-	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
-	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
+	mp_remap_huge(_metadata, self->probe, &self->r, huge, huge, seed,
+		      &mapped);
 	ASSERT_EQ(pfns[0], mapped.pfn);
 
 	errno = 0;
@@ -158,10 +183,7 @@ TEST_F(split, partial_munmap_of_huge_mapping)
 		ASSERT_EQ(EINVAL, errno);
 		/* Nothing changed: same entry, same counts, same data. */
 		ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &info));
-		EXPECT_EQ(mapped.level, info.level);
-		EXPECT_EQ(mapped.pfn, info.pfn);
-		EXPECT_EQ(mapped.folio_refcount, info.folio_refcount);
-		EXPECT_EQ(mapped.entire_mapcount, info.entire_mapcount);
+		mp_want_same_entry(_metadata, &mapped, &info);
 		EXPECT_EQ(mapped.mapcount, info.mapcount);
 		mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
 			     "after a refused partial munmap");
@@ -197,11 +219,8 @@ TEST_F(split, munmap_at_huge_boundary)
 
 	mp_idle_cycle(_metadata, self->probe, &self->r, len, len, seed, offs,
 		      2, pfns, idle);
-	lab_map_or_fail(_metadata, &self->r, "map", len, len, 0, huge);
-	mp_want_data(_metadata, &self->r, 0, len, stride, seed,
-		     "across munmap/mmap");
-	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
-	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
+	mp_remap_huge(_metadata, self->probe, &self->r, len, huge, seed,
+		      &mapped);
 	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr + huge, &info));
 	lab_want_level(_metadata, &self->r, &info, lab_level_of(huge));
 
@@ -213,11 +232,7 @@ TEST_F(split, munmap_at_huge_boundary)
 
 	/* The first entry was not touched: still there, nothing refaulted. */
 	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &info));
-	ASSERT_TRUE(!!(info.flags & LAB_PAGE_PRESENT));
-	EXPECT_EQ(mapped.level, info.level);
-	EXPECT_EQ(mapped.pfn, info.pfn);
-	EXPECT_EQ(mapped.folio_refcount, info.folio_refcount);
-	EXPECT_EQ(mapped.entire_mapcount, info.entire_mapcount);
+	mp_want_same_entry(_metadata, &mapped, &info);
 	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
 		     "after munmap of the next entry");
 	lab_want_idle(_metadata, self->probe, dax->name,
@@ -245,11 +260,8 @@ TEST_F(split, mprotect_half_of_huge_mapping)
 
 	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
 		      offs, 2, pfns, idle);
-	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
-	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
-		     "across munmap/mmap");
-	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
-	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
+	mp_remap_huge(_metadata, self->probe, &self->r, huge, huge, seed,
+		      &mapped);
 
 	errno = 0;
 	ret = mprotect(self->r.addr + half, half, PROT_READ);
@@ -329,9 +341,9 @@ TEST_F(split, mprotect_whole_huge_mapping_keeps_counts)
 
 	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
 		      offs, 1, pfns, idle);
-	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
-	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
-		     "across munmap/mmap");
+	mp_remap_huge(_metadata, self->probe, &self->r, huge, huge, seed,
+		      &mapped);
+	/* A write fault: FS DAX maps read-only until the first write. */
 	lab_fill(self->r.addr, SZ_4K, SZ_4K, seed);
 	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
 	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
@@ -343,15 +355,11 @@ TEST_F(split, mprotect_whole_huge_mapping_keeps_counts)
 		       strerror(errno));
 	}
 	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &info));
-	ASSERT_TRUE(!!(info.flags & LAB_PAGE_PRESENT));
-	EXPECT_EQ(mapped.level, info.level);
-	EXPECT_EQ(mapped.pfn, info.pfn);
+	mp_want_same_entry(_metadata, &mapped, &info);
 	EXPECT_FALSE(!!(info.flags & LAB_PAGE_WRITABLE)) {
 		TH_LOG("%s: the %s entry is still writable after PROT_READ",
 		       dax->name, lab_level_name(info.level));
 	}
-	EXPECT_EQ(mapped.folio_refcount, info.folio_refcount);
-	EXPECT_EQ(mapped.entire_mapcount, info.entire_mapcount);
 	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
 		     "after mprotect(PROT_READ)");
 
@@ -393,11 +401,8 @@ TEST_F(split, dontneed_page_of_huge_mapping)
 
 	mp_idle_cycle(_metadata, self->probe, &self->r, huge, huge, seed,
 		      offs, 2, pfns, idle);
-	lab_map_or_fail(_metadata, &self->r, "map", huge, huge, 0, huge);
-	mp_want_data(_metadata, &self->r, 0, huge, stride, seed,
-		     "across munmap/mmap");
-	ASSERT_EQ(0, lab_info_addr(self->probe, self->r.addr, &mapped));
-	lab_want_level(_metadata, &self->r, &mapped, lab_level_of(huge));
+	mp_remap_huge(_metadata, self->probe, &self->r, huge, huge, seed,
+		      &mapped);
 
 	ASSERT_EQ(0, madvise(self->r.addr + half, SZ_4K, MADV_DONTNEED)) {
 		TH_LOG("%s: MADV_DONTNEED of a page of a %s mapping: %s",
