@@ -3,7 +3,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-pkgs=(linux-source-6.12 qemu-system-x86 qemu-utils busybox-static bc bison flex
+pkgs=(qemu-system-x86 qemu-utils busybox-static bc bison flex
       libelf-dev libssl-dev cpio ccache ndctl daxctl xfsprogs fio rsync
       liburing-dev libcap-dev gcc make)
 [ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
@@ -15,10 +15,24 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
+# The series applies to one Debian source version (patches/BASE): install
+# that one, so a Debian update does not change what gets built under us.
+base=$(cat "$LAB_TOP/patches/BASE")
+have=$(installed_source_version)
+[ "$have" = "$base" ] || missing+=(linux-source-6.12)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}) and not root to install them"
 note "installing: ${missing[*]}"
 apt-get update -q >/dev/null || die "apt-get update failed"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+for i in "${!missing[@]}"; do
+	[ "${missing[$i]}" = linux-source-6.12 ] || continue
+	if apt-cache madison linux-source-6.12 | awk '{ print $3 }' | grep -qxF "$base"; then
+		missing[$i]="linux-source-6.12=$base"
+	else
+		note "WARNING: Debian no longer has linux-source-6.12 $base (patches/BASE)"
+		if [ -n "$have" ]; then unset "missing[$i]"; fi
+	fi
+done
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades --no-install-recommends "${missing[@]}" >/dev/null ||
 	die "apt-get install failed for: ${missing[*]}"

@@ -64,6 +64,8 @@ if [ ${#series[@]} -gt 0 ]; then
 	if ! git_tree am -q "${am_opts[@]}" "${series[@]}"; then
 		failed=$(git_tree am --show-current-patch=raw 2>/dev/null | sed -n 's/^Subject: //p' | head -1)
 		git_tree am --abort || true
+		[ "$tree_version" = "$want" ] ||
+			note "the tree is Debian $tree_version; if $want is installed now, move build/linux and build/linux-baseline away to unpack it"
 		die "patch does not apply: $failed"
 	fi
 fi
