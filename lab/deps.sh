@@ -17,9 +17,19 @@ for p in "${pkgs[@]}"; do
 done
 # The series applies to one Debian source version (patches/BASE): install
 # that one, so a Debian update does not change what gets built under us.
+# Keep another installed version (with a warning; tree.sh says what to do
+# if the patches do not apply) when we cannot change it: not root, or an
+# earlier run found the version gone from the archive.
 base=$(cat "$LAB_TOP/patches/BASE")
 have=$(installed_source_version)
-[ "$have" = "$base" ] || missing+=(linux-source-6.12)
+gone=$LAB_BUILD/source-not-in-archive
+if [ "$have" != "$base" ]; then
+	if [ -n "$have" ] && { [ "$(id -u)" != 0 ] || [ "$(cat "$gone" 2>/dev/null)" = "$base" ]; }; then
+		note "WARNING: building linux-source-6.12 $have, patches/BASE is $base"
+	else
+		missing+=(linux-source-6.12)
+	fi
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}) and not root to install them"
@@ -31,6 +41,7 @@ for i in "${!missing[@]}"; do
 		missing[$i]="linux-source-6.12=$base"
 	else
 		note "WARNING: Debian no longer has linux-source-6.12 $base (patches/BASE)"
+		mkdir -p "$LAB_BUILD" && echo "$base" >"$gone"
 		if [ -n "$have" ]; then unset "missing[$i]"; fi
 	fi
 done
