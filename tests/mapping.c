@@ -50,6 +50,23 @@ static void mp_idle_cycle(struct __test_metadata *_metadata, int probe,
 }
 
 /*
+ * The end of a test: unmap @r and check that the pfns mp_idle_cycle()
+ * recorded are back at the idle state it recorded for them.
+ */
+static void mp_unmap_want_idle(struct __test_metadata *_metadata, int probe,
+			       struct lab_region *r, const char *when,
+			       const uint64_t *pfns,
+			       const struct lab_page_info *idle, int n)
+{
+	int i;
+
+	ASSERT_EQ(0, lab_region_unmap(r));
+	for (i = 0; i < n; i++)
+		lab_want_idle(_metadata, probe, r->dax->name, when, pfns[i],
+			      &idle[i]);
+}
+
+/*
  * First offset in [@off, @off + @len) of @base, a copy of data laid out by
  * lab_fill(@base, ..., @stride, @seed), where a tag is wrong; -1 if none.
  * Unlike lab_check(), offsets count from @base, not from @off.
@@ -189,11 +206,8 @@ TEST_F(split, partial_munmap_of_huge_mapping)
 			     "after a refused partial munmap");
 	}
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[0], &idle[0]);
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[1], &idle[1]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r, "after munmap",
+			   pfns, idle, 2);
 }
 
 /*
@@ -238,9 +252,8 @@ TEST_F(split, munmap_at_huge_boundary)
 	lab_want_idle(_metadata, self->probe, dax->name,
 		      "after munmap of its entry", pfns[1], &idle[1]);
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[0], &idle[0]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r, "after munmap",
+			   pfns, idle, 1);
 }
 
 /*
@@ -311,11 +324,8 @@ TEST_F(split, mprotect_half_of_huge_mapping)
 			     "after a refused mprotect");
 	}
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[0], &idle[0]);
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[1], &idle[1]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r, "after munmap",
+			   pfns, idle, 2);
 	if (dax->kind == LAB_FSDAX) {
 		/* The file: new data below, old data above. */
 		mp_want_file(_metadata, &self->r, 0, half, stride, seed2,
@@ -378,9 +388,8 @@ TEST_F(split, mprotect_whole_huge_mapping_keeps_counts)
 	mp_want_data(_metadata, &self->r, 0, huge, stride, seed2,
 		     "after writing through the restored mapping");
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[0], &idle[0]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r, "after munmap",
+			   pfns, idle, 1);
 }
 
 /*
@@ -426,11 +435,8 @@ TEST_F(split, dontneed_page_of_huge_mapping)
 	EXPECT_EQ(pfns[1], info.pfn);
 	EXPECT_LE(idle[1].folio_refcount, info.folio_refcount);
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[0], &idle[0]);
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap",
-		      pfns[1], &idle[1]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r, "after munmap",
+			   pfns, idle, 2);
 }
 
 /*
@@ -491,13 +497,9 @@ TEST_F(split, cold_and_pageout_leave_dax_folios_alone)
 		}
 	}
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name,
-		      "after MADV_COLD/MADV_PAGEOUT and munmap", pfns[0],
-		      &idle[0]);
-	lab_want_idle(_metadata, self->probe, dax->name,
-		      "after MADV_COLD/MADV_PAGEOUT and munmap", pfns[1],
-		      &idle[1]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r,
+			   "after MADV_COLD/MADV_PAGEOUT and munmap", pfns, idle,
+			   2);
 }
 
 /* FS DAX only: device DAX refuses MAP_PRIVATE. */
@@ -670,11 +672,8 @@ TEST_F(remap, mremap_move_keeps_pages)
 	mp_want_data(_metadata, &self->r, 0, len, stride, seed,
 		     "after mremap");
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	for (i = 0; i < 3; i++)
-		lab_want_idle(_metadata, self->probe, dax->name,
-			      "after munmap of the moved mapping", pfns[i],
-			      &idle[i]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r,
+			   "after munmap of the moved mapping", pfns, idle, 3);
 }
 
 /* mremap move of a PUD mapping. */
@@ -745,11 +744,8 @@ TEST_F(remap_pud, mremap_move_pud_keeps_data_and_counts)
 		}
 	}
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	for (i = 0; i < 2; i++)
-		lab_want_idle(_metadata, self->probe, dax->name,
-			      "after munmap of the moved mapping", pfns[i],
-			      &idle[i]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r,
+			   "after munmap of the moved mapping", pfns, idle, 2);
 }
 
 /* mremap grow: FS DAX, where the file has more to show. */
@@ -799,11 +795,8 @@ TEST_F(remap_grow, mremap_grow_keeps_pages)
 		EXPECT_LE(idle[i].folio_refcount, info.folio_refcount);
 	}
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	for (i = 0; i < 2; i++)
-		lab_want_idle(_metadata, self->probe, dax->name,
-			      "after munmap of the grown mapping", pfns[i],
-			      &idle[i]);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r,
+			   "after munmap of the grown mapping", pfns, idle, 2);
 }
 
 /* mlock of PMD mappings. */
@@ -858,9 +851,8 @@ TEST_F(mlock_pmd, mlock_munlock_keep_pmd_mapping)
 	mp_want_data(_metadata, &self->r, 0, SZ_2M, SZ_4K, seed,
 		     "after munlock");
 
-	ASSERT_EQ(0, lab_region_unmap(&self->r));
-	lab_want_idle(_metadata, self->probe, dax->name, "after munmap", pfn,
-		      &idle);
+	mp_unmap_want_idle(_metadata, self->probe, &self->r, "after munmap",
+			   &pfn, &idle, 1);
 }
 
 /*
