@@ -80,7 +80,18 @@ FIXTURE(hwpoison) {
 	pid_t child;
 };
 
-LAB_DAX_VARIANTS(hwpoison);
+/*
+ * The standard variants, plus xfs with a file that a PMD maps: the page
+ * poisoned inside it is not the first page of its folio, and it is that
+ * page, not the folio's head, that must be marked and named in SIGBUS.
+ */
+FIXTURE_VARIANT(hwpoison) { struct lab_dax dax; size_t fs_len; };
+FIXTURE_VARIANT_ADD(hwpoison, ext4) { .dax = LAB_EXT4 };
+FIXTURE_VARIANT_ADD(hwpoison, xfs) { .dax = LAB_XFS };
+FIXTURE_VARIANT_ADD(hwpoison, xfs_pmd) { .dax = LAB_XFS, .fs_len = SZ_2M };
+FIXTURE_VARIANT_ADD(hwpoison, devdax4k) { .dax = LAB_DAX4K };
+FIXTURE_VARIANT_ADD(hwpoison, devdax2m) { .dax = LAB_DAX2M };
+FIXTURE_VARIANT_ADD(hwpoison, devdax1g) { .dax = LAB_DAX1G };
 
 FIXTURE_SETUP(hwpoison)
 {
@@ -97,19 +108,21 @@ FIXTURE_SETUP(hwpoison)
 		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
 
 	if (dax->kind == LAB_FSDAX) {
+		size_t len = variant->fs_len ? variant->fs_len : FS_PAGES * SZ_4K;
+
 		/* A file of its own, kept afterwards: see the top comment. */
-		self->fd = lab_dax_open(dax, "hwpoisoned", FS_PAGES * SZ_4K,
+		self->fd = lab_dax_open(dax, "hwpoisoned", len,
 					self->path, sizeof(self->path));
 		ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->path, strerror(errno));
-		for (pg = 0; pg < FS_PAGES; pg++) {
+		for (pg = 0; pg < len / SZ_4K; pg++) {
 			for (i = 0; i < SZ_4K / sizeof(*buf); i++)
 				buf[i] = (uint32_t)(pg << 16 | i);
 			ASSERT_EQ((ssize_t)SZ_4K, pwrite(self->fd, buf, SZ_4K, pg * SZ_4K));
 		}
 		ASSERT_EQ(0, fsync(self->fd));
-		self->maplen = FS_PAGES * SZ_4K;
+		self->maplen = len;
 		self->off = 0;
-		self->poff = SZ_4K;
+		self->poff = variant->fs_len ? 5 * SZ_4K : SZ_4K;
 	} else {
 		uint64_t size = lab_devdax_attr(lab_env(dax->env), "size");
 
@@ -156,7 +169,8 @@ static void child(FIXTURE_DATA(hwpoison) *self, const struct lab_dax *dax,
 
 	rep = self->rep;
 	rep->stage = ST_START;
-	map = lab_map(self->fd, self->maplen, dax->align ? dax->align : SZ_4K,
+	map = lab_map(self->fd, self->maplen,
+		      dax->align ? dax->align : self->maplen >= SZ_2M ? SZ_2M : SZ_4K,
 		      self->off);
 	if (map == MAP_FAILED) {
 		rep->map_errno = errno;
@@ -288,6 +302,9 @@ TEST_F_TIMEOUT(hwpoison, poison_sends_sigbus_mceerr_ar, 60)
 	ASSERT_EQ(0, r->info_ret) TH_LOG("probe page info: %s", strerror(-r->info_ret));
 	ASSERT_TRUE(!!(r->flags & LAB_PAGE_ZONE_DEVICE))
 		TH_LOG("mapped page is not ZONE_DEVICE memory (flags %#x)", r->flags);
+	if (variant->fs_len)
+		ASSERT_EQ((uint32_t)LAB_LEVEL_PMD, r->level)
+			TH_LOG("the 2M file was not PMD mapped (level %u)", r->level);
 	if (WEXITSTATUS(status) == 2 && r->madv_ret && r->madv_errno == EINVAL)
 		SKIP(return, "madvise(MADV_HWPOISON) returned EINVAL: kernel without CONFIG_MEMORY_FAILURE");
 	if (WEXITSTATUS(status) == 2 && r->madv_ret && r->madv_errno == EPERM)

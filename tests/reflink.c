@@ -12,7 +12,7 @@
  * DAX pages out of rmap: mapcount 0, refcount 1).
  */
 #include "kselftest_harness.h"
-#include "lab.h"
+#include "hold.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -642,6 +642,209 @@ TEST_F(shared_pmd, write_fault_with_folio_pinned)
 	EXPECT_EQ(self->pte_map[k * SZ_4K], self->pmd_map[k * SZ_4K]);
 	EXPECT_TRUE(lab_page_is(self->pmd_map, 0, 3));
 	check_entries(_metadata, self, "the release of the pin");
+}
+
+/*
+ * A page of src held outside any mapping (a GUP reference, a pin or a
+ * pipe buffer) while the layout of src changes and dst, a clone of src,
+ * maps the same blocks.  Behavioural, on both kernels: nothing may be
+ * lost, and nothing may wait for good.
+ */
+#define HELD_LEN	SZ_2M
+
+FIXTURE(held_clone) {
+	int probe;
+	int src, dst;
+	char src_path[PATH_MAX], dst_path[PATH_MAX];
+	char *ms, *md;		/* mappings of src and dst, HELD_LEN each */
+	struct held_ref ref;
+	struct worker w;
+};
+
+FIXTURE_VARIANT(held_clone) { enum ref_kind kind; };
+FIXTURE_VARIANT_ADD(held_clone, get) { .kind = REF_GET };
+FIXTURE_VARIANT_ADD(held_clone, pin) { .kind = REF_PIN };
+FIXTURE_VARIANT_ADD(held_clone, pipe) { .kind = REF_PIPE };
+
+FIXTURE_SETUP(held_clone)
+{
+	const struct lab_dax xfs = LAB_XFS;
+	int ret;
+
+	self->probe = self->src = self->dst = -1;
+	self->ms = self->md = MAP_FAILED;
+	self->w.pid = -1;
+	held_ref_init(&self->ref, variant->kind);
+	LAB_REQUIRE_ENV("LAB_XFS_DIR");
+	if (variant->kind == REF_PIN && !strcmp(lab_kernel(), "baseline"))
+		SKIP(return, "not run on the baseline: pinning a reflinked page BUGs there (PAGE_MAPPING_DAX_SHARED looks anonymous)");
+	self->probe = lab_probe_open();
+	ASSERT_LE(0, self->probe)
+		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
+
+	self->src = lab_dax_open(&xfs, "held-src", HELD_LEN,
+				 self->src_path, sizeof(self->src_path));
+	ASSERT_LE(0, self->src) TH_LOG("create %s: %s", self->src_path, strerror(errno));
+	ret = lab_write_pattern(self->src, HELD_LEN / SZ_4K, 4);
+	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", self->src_path, strerror(-ret));
+	snprintf(self->dst_path, sizeof(self->dst_path), "%s/held-dst.%d",
+		 lab_env("LAB_XFS_DIR"), getpid());
+	self->dst = open(self->dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, self->dst) TH_LOG("create %s: %s", self->dst_path, strerror(errno));
+	if (ioctl(self->dst, FICLONE, self->src)) {
+		if (errno == EOPNOTSUPP)
+			SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP");
+		ASSERT_EQ(0, errno) TH_LOG("FICLONE: %s", strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(held_clone)
+{
+	held_ref_cleanup(&self->ref, self->probe);
+	if (self->ms != MAP_FAILED)
+		munmap(self->ms, HELD_LEN);
+	if (self->md != MAP_FAILED)
+		munmap(self->md, HELD_LEN);
+	worker_reap(&self->w);
+	close_and_unlink(self->src, self->src_path);
+	close_and_unlink(self->dst, self->dst_path);
+	if (self->probe >= 0)
+		close(self->probe);
+}
+
+/* Map dst 4K off the PMD alignment, so its faults are PTE faults. */
+static char *map_pte_only(int fd, size_t len)
+{
+	char *hint = lab_aligned_hint(len + SZ_4K, SZ_2M);
+
+	if (!hint)
+		return MAP_FAILED;
+	munmap(hint, len + SZ_4K);
+	return mmap(hint + SZ_4K, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, fd, 0);
+}
+
+static int do_truncate_to_0(const void *p)
+{
+	return ftruncate(*(const int *)p, 0) ? errno : 0;
+}
+
+/* Truncate @fd to 0 in a worker; it must finish within LIVE_MS. */
+static void truncate_finishes(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(held_clone) *self, int *fd,
+			      const char *what)
+{
+	self->w = worker_start(do_truncate_to_0, fd, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the truncate worker");
+	ASSERT_TRUE(worker_wait(&self->w, LIVE_MS))
+		TH_LOG("truncate of %s still waited after %d ms with nothing held (state %c)",
+		       what, LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("truncate of %s: %s", what, code_str(self->w.code));
+}
+
+/*
+ * src maps the shared extent with a PMD, page 5 of it is held, and a write
+ * to src's first byte copies on write: src's association with the old
+ * folio ends while it is held.  dst then faults two of those blocks with
+ * PTEs.  The held folio must not be split under its holder (dropping the
+ * reference would then underflow a former tail page), the data must stay,
+ * and dst's truncate must not wait for a reference that is gone.
+ */
+TEST_F_TIMEOUT(held_clone, cow_under_held_pmd_then_clone_pte_faults, 120)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	struct lab_page_info info;
+	uint64_t held_pfn;
+	int ret;
+
+	self->ms = lab_map(self->src, HELD_LEN, SZ_2M, 0);
+	ASSERT_NE(MAP_FAILED, self->ms) TH_LOG("mmap src: %s", strerror(errno));
+	read_touch(self->ms);
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms + 5 * SZ_4K, &info));
+	ASSERT_EQ((unsigned int)LAB_LEVEL_PMD, info.level)
+		TH_LOG("a read fault of src at a 2M-aligned address was not PMD mapped (level %u)",
+		       info.level);
+	held_pfn = info.pfn;
+	ret = held_ref_take(&self->ref, self->probe, self->ms + 5 * SZ_4K);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ref_kind_name(variant->kind), strerror(-ret));
+
+	self->ms[0] ^= 0x5a;	/* copy on write of the shared extent */
+
+	self->md = map_pte_only(self->dst, HELD_LEN);
+	ASSERT_NE(MAP_FAILED, self->md) TH_LOG("mmap dst: %s", strerror(errno));
+	EXPECT_TRUE(lab_page_is(self->md + 3 * SZ_4K, 3, 4)) TH_LOG("dst page 3 changed");
+	EXPECT_TRUE(lab_page_is(self->md, 0, 4)) TH_LOG("dst page 0 changed");
+
+	ret = held_ref_drop(&self->ref, self->probe, buf);
+	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(variant->kind),
+				 strerror(-ret));
+	if (variant->kind == REF_PIPE)
+		EXPECT_TRUE(lab_page_is(buf, 5, 4)) TH_LOG("the pipe lost page 5's data");
+	EXPECT_TRUE(lab_page_is(self->md + 5 * SZ_4K, 5, 4)) TH_LOG("dst page 5 changed");
+	EXPECT_TRUE(pread_is(self->dst, 5, 5, 4)) TH_LOG("dst page 5 changed (pread)");
+
+	ASSERT_EQ(0, munmap(self->ms, HELD_LEN));
+	self->ms = MAP_FAILED;
+	ASSERT_EQ(0, munmap(self->md, HELD_LEN));
+	self->md = MAP_FAILED;
+	truncate_finishes(_metadata, self, &self->dst, "dst");
+	truncate_finishes(_metadata, self, &self->src, "src");
+	ASSERT_EQ(0, lab_info_pfn(self->probe, held_pfn, &info));
+	EXPECT_TRUE(page_idle(&info))
+		TH_LOG("the once held page (pfn %#llx) is not idle after both truncates: refcount %d mapcount %d",
+		       (unsigned long long)held_pfn, info.refcount, info.mapcount);
+}
+
+/*
+ * Contract: dst maps the shared pages and a page of src is held; src is
+ * truncated.  The truncate waits while the page is held (if the reference
+ * landed on it), and must finish once the reference goes, although dst
+ * still maps the page: its refcount then equals its mapcount, not 0, and
+ * no wake-up comes for that.  The baseline does not wait: it drops src's
+ * entry of the held page (and warns in dax_disassociate_entry()).
+ */
+TEST_F_TIMEOUT(held_clone, contract_truncate_waits_for_held_page_of_clone, 120)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	struct lab_page_info before, held;
+	bool early;
+	size_t pg;
+	int ret;
+
+	self->md = map_pte_only(self->dst, HELD_LEN);
+	ASSERT_NE(MAP_FAILED, self->md) TH_LOG("mmap dst: %s", strerror(errno));
+	for (pg = 0; pg < 16; pg++)
+		read_touch(self->md + pg * SZ_4K);
+	self->ms = map_pte_only(self->src, HELD_LEN);
+	ASSERT_NE(MAP_FAILED, self->ms) TH_LOG("mmap src: %s", strerror(errno));
+	read_touch(self->ms);
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &before));
+	ret = held_ref_take(&self->ref, self->probe, self->ms);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ref_kind_name(variant->kind), strerror(-ret));
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &held));
+	ASSERT_EQ(0, munmap(self->ms, HELD_LEN));
+	self->ms = MAP_FAILED;
+
+	self->w = worker_start(do_truncate_to_0, &self->src, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the truncate worker");
+	early = worker_wait(&self->w, HELD_MS);
+	ret = held_ref_drop(&self->ref, self->probe, buf);
+	if (!early)
+		worker_wait(&self->w, LIVE_MS);
+	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(variant->kind),
+				 strerror(-ret));
+	if (held.folio_refcount > before.folio_refcount)
+		EXPECT_FALSE(early)
+			TH_LOG("truncate of src returned while its page 0 was held");
+	ASSERT_TRUE(self->w.done)
+		TH_LOG("truncate of src still waited %d ms after the release, while dst maps the page (state %c)",
+		       LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("truncate: %s", code_str(self->w.code));
+	if (variant->kind == REF_PIPE)
+		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the pipe lost page 0's data");
+	for (pg = 0; pg < 16; pg++)
+		ASSERT_TRUE(lab_page_is(self->md + pg * SZ_4K, pg, 4))
+			TH_LOG("dst page %zu changed when src was truncated", pg);
 }
 
 TEST_HARNESS_MAIN

@@ -18,7 +18,7 @@
  * intact.
  */
 #include "kselftest_harness.h"
-#include "lab.h"
+#include "hold.h"
 
 #include <limits.h>
 #include <poll.h>
@@ -31,8 +31,6 @@
 
 #define NR_PAGES	16
 #define FILE_LEN	(NR_PAGES * SZ_4K)
-#define HELD_MS		1500	/* the operation must still wait after this */
-#define LIVE_MS		30000	/* and must finish this long after the release */
 #define UMOUNT_HELD_MS	5000	/* umount gets longer: it has more to do */
 
 /* ---- data pattern ------------------------------------------------------ */
@@ -71,126 +69,6 @@ static off_t file_size(int fd)
 	return fstat(fd, &st) ? -1 : st.st_size;
 }
 
-/* ---- the waiting operation runs in a forked worker ---------------------- */
-
-struct worker {
-	pid_t pid;
-	bool done;
-	int code;	/* exit code (an errno, 0 = success), or 1000 + signal */
-};
-
-typedef int (*work_fn)(const void *arg);
-
-/*
- * Fork a worker that closes @close_fds (so it holds none of the test's
- * references), tells the parent it is about to start, and then exits with
- * fn(arg).  Returns once the worker has reported in; pid -1 on failure.
- */
-static struct worker worker_start(work_fn fn, const void *arg,
-				  const int *close_fds, int nr_close)
-{
-	struct worker w = { .pid = -1 };
-	struct pollfd pfd;
-	int p[2], i;
-	char c = 'r';
-
-	if (pipe2(p, O_CLOEXEC))
-		return w;
-	w.pid = fork();
-	if (w.pid == 0) {
-		for (i = 0; i < nr_close; i++)
-			if (close_fds[i] >= 0)
-				close(close_fds[i]);
-		close(p[0]);
-		if (write(p[1], &c, 1) != 1)
-			_exit(EPIPE);
-		close(p[1]);
-		_exit(fn(arg));
-	}
-	close(p[1]);
-	if (w.pid > 0) {
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 10000) != 1 || read(p[0], &c, 1) != 1) {
-			kill(w.pid, SIGKILL);
-			waitpid(w.pid, NULL, 0);
-			w.pid = -1;
-		}
-	}
-	close(p[0]);
-	return w;
-}
-
-/* Wait up to @ms for the worker; true once it has exited. */
-static bool worker_wait(struct worker *w, int ms)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int status, waited = 0;
-	pid_t r;
-
-	if (w->done)
-		return true;
-	if (w->pid <= 0)
-		return false;
-	for (;;) {
-		r = waitpid(w->pid, &status, WNOHANG);
-		if (r == w->pid)
-			break;
-		if (r < 0 && errno != EINTR)
-			return false;
-		if (waited >= ms)
-			return false;
-		nanosleep(&tick, NULL);
-		waited += 10;
-	}
-	w->done = true;
-	if (WIFEXITED(status))
-		w->code = WEXITSTATUS(status);
-	else
-		w->code = 1000 + WTERMSIG(status);
-	return true;
-}
-
-/* Scheduler state of a process ('S', 'D', 'R', ...) or '?'. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-static const char *code_str(int code)
-{
-	static char buf[64];
-
-	if (code >= 1000)
-		snprintf(buf, sizeof(buf), "killed by signal %d", code - 1000);
-	else
-		snprintf(buf, sizeof(buf), "%s", code ? strerror(code) : "success");
-	return buf;
-}
-
-/* Stop a worker that is still around at teardown, within a bound. */
-static void worker_reap(struct worker *w)
-{
-	if (w->pid <= 0 || w->done)
-		return;
-	kill(w->pid, SIGKILL);
-	worker_wait(w, LIVE_MS);
-}
-
 struct trunc_arg {
 	int fd;
 	off_t size;
@@ -223,15 +101,12 @@ static int do_umount(const void *p)
 
 /* ---- truncate and punch hole on a mapped file --------------------------- */
 
-enum ref_kind { REF_GET, REF_PIN, REF_PIPE };
-
 FIXTURE(trunc) {
 	int probe;
 	int fd;
 	char path[PATH_MAX];
 	char *map;
-	int hold;		/* probe handle, or -1 */
-	int pipefd[2];		/* vmsplice pipe, or -1 */
+	struct held_ref ref;
 	struct worker w;
 };
 
@@ -242,8 +117,8 @@ FIXTURE_SETUP(trunc)
 	size_t pg;
 	int err;
 
-	self->probe = self->fd = self->hold = -1;
-	self->pipefd[0] = self->pipefd[1] = -1;
+	self->probe = self->fd = -1;
+	held_ref_init(&self->ref, REF_GET);
 	self->map = MAP_FAILED;
 	self->w.pid = -1;
 	LAB_REQUIRE_ENV(variant->dax.env);
@@ -272,14 +147,9 @@ FIXTURE_SETUP(trunc)
 
 FIXTURE_TEARDOWN(trunc)
 {
-	if (self->hold >= 0)
-		lab_release(self->probe, self->hold);
+	held_ref_cleanup(&self->ref, self->probe);
 	if (self->probe >= 0)
 		close(self->probe);
-	if (self->pipefd[0] >= 0)
-		close(self->pipefd[0]);
-	if (self->pipefd[1] >= 0)
-		close(self->pipefd[1]);
 	worker_reap(&self->w);
 	if (self->map != MAP_FAILED)
 		munmap(self->map, FILE_LEN);
@@ -289,107 +159,79 @@ FIXTURE_TEARDOWN(trunc)
 	}
 }
 
-/* Take a reference of @kind on page @pg of the mapping. */
-static void take_ref(struct __test_metadata *_metadata,
+/*
+ * Take a reference of @kind on page @pg of the mapping.  Returns whether
+ * it landed on the page: a GUP reference or pin always does; a pipe
+ * buffer from vmsplice() does on the baseline, while the series gives
+ * the pipe a copy of an FS DAX page (see contract_vmsplice_*).
+ */
+static bool take_ref(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(trunc) *self, enum ref_kind kind, size_t pg)
 {
-	struct lab_page_info info;
-	struct iovec iov = { self->map + pg * SZ_4K, SZ_4K };
+	struct lab_page_info before, info;
+	char *addr = self->map + pg * SZ_4K;
 	int ret;
 
-	switch (kind) {
-	case REF_GET:
-	case REF_PIN:
-		ret = lab_hold(self->probe, self->map + pg * SZ_4K, SZ_4K,
-			       kind == REF_PIN ? LAB_HOLD_PIN | LAB_HOLD_WRITE : 0);
-		ASSERT_LE(0, ret) TH_LOG("probe %s of page %zu: %s",
-					 kind == REF_PIN ? "pin" : "get", pg, strerror(-ret));
-		self->hold = ret;
-		break;
-	case REF_PIPE:
-		ASSERT_EQ(0, pipe2(self->pipefd, O_CLOEXEC));
-		ASSERT_EQ((ssize_t)SZ_4K, vmsplice(self->pipefd[1], &iov, 1, 0))
-			TH_LOG("vmsplice of page %zu: %s", pg, strerror(errno));
-		break;
-	}
-	ret = lab_info_addr(self->probe, self->map + pg * SZ_4K, &info);
+	ret = lab_info_addr(self->probe, addr, &before);
+	ASSERT_EQ(0, ret) TH_LOG("probe page info: %s", strerror(-ret));
+	held_ref_init(&self->ref, kind);
+	ret = held_ref_take(&self->ref, self->probe, addr);
+	ASSERT_EQ(0, ret) TH_LOG("%s of page %zu: %s", ref_kind_name(kind), pg,
+				 strerror(-ret));
+	ret = lab_info_addr(self->probe, addr, &info);
 	ASSERT_EQ(0, ret) TH_LOG("probe page info: %s", strerror(-ret));
 	ASSERT_TRUE(!!(info.flags & LAB_PAGE_ZONE_DEVICE))
 		TH_LOG("page %zu is not ZONE_DEVICE memory (flags %#x)", pg, info.flags);
-	ASSERT_LT(1, info.refcount)
-		TH_LOG("held page %zu has refcount %d; the reference did not land on the page",
-		       pg, info.refcount);
-}
-
-/*
- * Drop the reference; for the pipe, read the buffer back and return
- * whether it still held the original page @pg.
- */
-static bool drop_ref(FIXTURE_DATA(trunc) *self, enum ref_kind kind, size_t pg,
-		     int *err)
-{
-	uint32_t buf[SZ_4K / sizeof(uint32_t)];
-	ssize_t n;
-	size_t got = 0;
-
-	*err = 0;
-	if (kind != REF_PIPE) {
-		*err = lab_release(self->probe, self->hold);
-		self->hold = -1;
-		return true;
-	}
-	while (got < SZ_4K) {
-		n = read(self->pipefd[0], (char *)buf + got, SZ_4K - got);
-		if (n <= 0) {
-			*err = n < 0 ? -errno : -EIO;
-			break;
-		}
-		got += n;
-	}
-	close(self->pipefd[0]);
-	close(self->pipefd[1]);
-	self->pipefd[0] = self->pipefd[1] = -1;
-	return got == SZ_4K && lab_page_is(buf, pg, 1);
+	if (kind != REF_PIPE)
+		ASSERT_LT(before.folio_refcount, info.folio_refcount)
+			TH_LOG("held page %zu has refcount %d, as before the %s; the reference did not land on the page",
+			       pg, info.folio_refcount, ref_kind_name(kind));
+	return info.folio_refcount > before.folio_refcount;
 }
 
 /*
  * Hold page @held with @kind, run @fn in a worker, check that it waits
- * while the page is held and completes after the release.
+ * while the page is referenced and completes after the release, and that
+ * a pipe buffer still carries the file's data.
  */
 static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self,
 		    enum ref_kind kind, size_t held, const char *what,
 		    work_fn fn, const void *arg)
 {
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	bool early, landed;
 	int closefds[3];
-	bool early, intact;
 	char state;
 	int err;
 
-	take_ref(_metadata, self, kind, held);
+	landed = take_ref(_metadata, self, kind, held);
 	closefds[0] = self->probe;
-	closefds[1] = self->pipefd[0];
-	closefds[2] = self->pipefd[1];
+	closefds[1] = self->ref.pipefd[0];
+	closefds[2] = self->ref.pipefd[1];
 
 	self->w = worker_start(fn, arg, closefds, 3);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the %s worker", what);
 	early = worker_wait(&self->w, HELD_MS);
 	state = early ? '-' : proc_state(self->w.pid);
-	intact = drop_ref(self, kind, held, &err);
+	err = held_ref_drop(&self->ref, self->probe, buf);
 	if (!early)
 		worker_wait(&self->w, LIVE_MS);
 
-	EXPECT_FALSE(early)
-		TH_LOG("%s returned (%s) while page %zu was still referenced; it must wait until the page is idle",
-		       what, code_str(self->w.code), held);
-	ASSERT_EQ(0, err) TH_LOG("dropping the reference: %s", strerror(-err));
-	EXPECT_TRUE(intact)
-		TH_LOG("the pipe buffer of page %zu no longer held the file data while %s waited",
-		       held, what);
+	if (landed)
+		EXPECT_FALSE(early)
+			TH_LOG("%s returned (%s) while page %zu was still referenced; it must wait until the page is idle",
+			       what, code_str(self->w.code), held);
+	ASSERT_EQ(0, err) TH_LOG("dropping the %s: %s", ref_kind_name(kind), strerror(-err));
+	if (kind == REF_PIPE)
+		EXPECT_TRUE(lab_page_is(buf, held, 1))
+			TH_LOG("the pipe buffer of page %zu no longer held the file data after %s",
+			       held, what);
 	ASSERT_TRUE(self->w.done)
 		TH_LOG("%s still had not completed %d ms after the reference was dropped (worker state %c)",
 		       what, LIVE_MS, proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("%s failed: %s", what, code_str(self->w.code));
-	TH_LOG("%s waited while held (worker state %c), completed after release", what, state);
+	TH_LOG("%s %s (worker state %c), completed after release", what,
+	       landed ? "waited while held" : "had no reference to wait for", state);
 }
 
 static void truncate_held(struct __test_metadata *_metadata,
@@ -440,7 +282,7 @@ TEST_F_TIMEOUT(trunc, truncate_waits_for_pin, 60)
 	truncate_held(_metadata, self, REF_PIN);
 }
 
-TEST_F_TIMEOUT(trunc, truncate_waits_for_pipe_buffer, 60)
+TEST_F_TIMEOUT(trunc, truncate_keeps_pipe_buffer_data, 60)
 {
 	truncate_held(_metadata, self, REF_PIPE);
 }
@@ -455,7 +297,7 @@ TEST_F_TIMEOUT(trunc, punch_hole_waits_for_pin, 60)
 	punch_held(_metadata, self, REF_PIN);
 }
 
-TEST_F_TIMEOUT(trunc, punch_hole_waits_for_pipe_buffer, 60)
+TEST_F_TIMEOUT(trunc, punch_hole_keeps_pipe_buffer_data, 60)
 {
 	punch_held(_metadata, self, REF_PIPE);
 }
@@ -561,6 +403,147 @@ TEST_F_TIMEOUT(trunc, truncate_inside_a_page_keeps_the_data_below, 60)
 		ASSERT_EQ(0, self->map[b])
 			TH_LOG("byte %jd beyond the new size is not zero", (intmax_t)b);
 	}
+}
+
+/*
+ * Contract: vmsplice() of an FS DAX page gives the pipe a copy.  A pipe
+ * buffer keeps its page for as long as user space leaves the data in the
+ * pipe, which would let any user hold a block of a file for good and make
+ * truncate and eviction wait for it (FOLL_LONGTERM pins of FS DAX are
+ * refused for the same reason).  The baseline puts the page itself in
+ * the pipe: its refcount rises and later writes show through the pipe.
+ */
+TEST_F_TIMEOUT(trunc, contract_vmsplice_copies_fs_dax_page, 60)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	struct lab_page_info before, held;
+	char *page = self->map + 3 * SZ_4K;
+	int ret;
+
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
+	held_ref_init(&self->ref, REF_PIPE);
+	ret = held_ref_take(&self->ref, self->probe, page);
+	ASSERT_EQ(0, ret) TH_LOG("vmsplice: %s", strerror(-ret));
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
+	lab_fill_page(page, 3, 7);	/* after the vmsplice */
+	ret = held_ref_drop(&self->ref, self->probe, buf);
+	ASSERT_EQ(0, ret) TH_LOG("reading the pipe: %s", strerror(-ret));
+
+	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
+		TH_LOG("vmsplice took a reference on the FS DAX page: refcount %d -> %d",
+		       before.folio_refcount, held.folio_refcount);
+	EXPECT_TRUE(lab_page_is(buf, 3, 1))
+		TH_LOG("the pipe shows a write made after the vmsplice: it holds the page, not a copy");
+}
+
+/*
+ * A task that puts a page of a file into its own pipe, then closes and
+ * unlinks the file: the eviction must not wait for the task's own pipe,
+ * which it can only empty once the unlink returns.
+ */
+struct evict_own_pipe_arg {
+	const char *dir;
+};
+
+static int evict_with_own_pipe(const void *p)
+{
+	const struct evict_own_pipe_arg *a = p;
+	struct held_ref ref;
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	char path[PATH_MAX];
+	char *map;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/evict-own-pipe.%d", a->dir, getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	err = lab_write_pattern(fd, 4, 6);
+	if (err) {
+		unlink(path);
+		return -err;
+	}
+	map = mmap(NULL, 4 * SZ_4K, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		unlink(path);
+		return errno;
+	}
+	held_ref_init(&ref, REF_PIPE);
+	err = held_ref_take(&ref, -1, map + 2 * SZ_4K);
+	munmap(map, 4 * SZ_4K);
+	close(fd);
+	if (unlink(path))
+		return errno;
+	if (err)
+		return -err;
+	err = held_ref_drop(&ref, -1, buf);
+	if (err)
+		return -err;
+	return lab_page_is(buf, 2, 6) ? 0 : EBADMSG;
+}
+
+TEST_F_TIMEOUT(trunc, evict_with_page_in_own_pipe_completes, 60)
+{
+	struct evict_own_pipe_arg arg = { lab_env(variant->dax.env) };
+
+	self->w = worker_start(evict_with_own_pipe, &arg, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the worker");
+	ASSERT_TRUE(worker_wait(&self->w, LIVE_MS))
+		TH_LOG("close and unlink of a file whose page is in the task's own pipe still had not returned after %d ms (state %c)",
+		       LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code)
+		TH_LOG("worker: %s (EBADMSG: the pipe lost the data)", code_str(self->w.code));
+}
+
+static int do_unlink(const void *p)
+{
+	return unlink(p) ? errno : 0;
+}
+
+/*
+ * Contract: eviction waits for a page that another task still holds.  The
+ * test's own fd and mapping go first, so the unlink in the worker is the
+ * last reference to the inode.  The baseline evicts without waiting.
+ */
+static void evict_waits(struct __test_metadata *_metadata,
+			FIXTURE_DATA(trunc) *self, enum ref_kind kind)
+{
+	bool early;
+	char state;
+	int err;
+
+	take_ref(_metadata, self, kind, 4);
+	ASSERT_EQ(0, munmap(self->map, FILE_LEN));
+	self->map = MAP_FAILED;
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	self->w = worker_start(do_unlink, self->path, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the unlink worker");
+	early = worker_wait(&self->w, HELD_MS);
+	state = early ? '-' : proc_state(self->w.pid);
+	err = held_ref_drop(&self->ref, self->probe, NULL);
+	if (!early)
+		worker_wait(&self->w, LIVE_MS);
+	ASSERT_EQ(0, err) TH_LOG("release: %s", strerror(-err));
+	EXPECT_FALSE(early)
+		TH_LOG("the unlink evicted the file while its page was held (%s)",
+		       code_str(self->w.code));
+	ASSERT_TRUE(self->w.done)
+		TH_LOG("eviction still waited %d ms after the release (state %c)",
+		       LIVE_MS, proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("unlink: %s", code_str(self->w.code));
+	TH_LOG("eviction waited in state %c", state);
+}
+
+TEST_F_TIMEOUT(trunc, contract_evict_waits_for_get, 60)
+{
+	evict_waits(_metadata, self, REF_GET);
+}
+
+TEST_F_TIMEOUT(trunc, contract_evict_waits_for_pin, 60)
+{
+	evict_waits(_metadata, self, REF_PIN);
 }
 
 /*

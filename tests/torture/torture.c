@@ -1674,6 +1674,126 @@ out:
 	unlink(b);
 }
 
+/*
+ * Two clones of one file fault the same blocks at the same time, one
+ * through PMDs and one through PTEs, while a third process takes and
+ * drops references on them and a fourth rewrites pages of the source in
+ * place (a copy on write that leaves the data as it was).  Each file
+ * associates the shared folios under its own i_pages lock; the folios'
+ * sharing count and shape must survive that.  Both clones must read the
+ * original data at the end.
+ */
+#define CLONE_LEN	(2 * SZ_2M)
+#define CLONE_SECONDS	5
+
+static const char baseline_pte_under_pmd[] =
+	"the baseline BUGs on a 4K fault under a shared PMD entry";
+
+static void clone_faulter(struct worker *w, int fd, int kind, uint64_t seed)
+{
+	time_t end = time(NULL) + CLONE_SECONDS;
+	size_t pg, nr = CLONE_LEN / BLK;
+	int bad = 0;
+
+	while (time(NULL) < end && !bad) {
+		char *p = kind == 1 ? lab_map(fd, CLONE_LEN, SZ_4K, 0) :
+			  lab_map(fd, CLONE_LEN, SZ_2M, 0);
+		int id;
+
+		if (p == MAP_FAILED)
+			_exit(2);
+		if (kind == 1)
+			madvise(p, CLONE_LEN, MADV_NOHUGEPAGE);
+		for (pg = 0; pg < nr; pg++) {
+			size_t q = (pg * 97 + rnd(w)) % nr;
+
+			switch (kind) {
+			case 0:
+			case 1:	/* read faults, PMD and PTE */
+				bad |= !block_is(p + q * BLK, lab_word(seed, q));
+				break;
+			case 2:	/* a reference taken and dropped */
+				id = lab_hold(w->probe, p + q * BLK, BLK,
+					      rnd(w) & 1 ? LAB_HOLD_PIN : 0);
+				if (id >= 0)
+					lab_release(w->probe, id);
+				break;
+			case 3:	/* rewrite in place: copy on write, same data */
+				if (!(rnd(w) % 64))
+					((volatile char *)p)[q * BLK] = p[q * BLK];
+				break;
+			}
+		}
+		munmap(p, CLONE_LEN);
+	}
+	_exit(bad);
+}
+
+static void clones_fault_together(struct worker *w)
+{
+	const char *name = "clones_fault_together.xfs";
+	const char *dir = lab_env("LAB_XFS_DIR");
+	uint64_t seed = base_seed ^ 0xc10e;
+	int fd[2] = { -1, -1 }, k, status, ok = 1;
+	char path[2][256];
+	pid_t kids[4];
+	size_t pg;
+	char *p;
+
+	if (!dir)
+		TAP_RET(-1, name, "lab did not provide LAB_XFS_DIR");
+	if (!strcmp(lab_kernel(), "baseline"))
+		TAP_RET(-1, name, "%s", baseline_pte_under_pmd);
+	for (k = 0; k < 2; k++) {
+		snprintf(path[k], sizeof(path[k]), "%s/torture-clone-%d", dir, k);
+		fd[k] = open(path[k], O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	}
+	p = fd[0] < 0 || fd[1] < 0 || ftruncate(fd[0], CLONE_LEN) ? MAP_FAILED :
+	    lab_map(fd[0], CLONE_LEN, SZ_2M, 0);
+	if (p == MAP_FAILED) {
+		tap(0, name, "cannot set up %s: %s", path[0], strerror(errno));
+		goto out;
+	}
+	for (pg = 0; pg < CLONE_LEN / BLK; pg++)
+		fill_block(p + pg * BLK, lab_word(seed, pg));
+	munmap(p, CLONE_LEN);
+	if (fsync(fd[0]) || ioctl(fd[1], FICLONE, fd[0])) {
+		tap(errno == EOPNOTSUPP ? -1 : 0, name, "FICLONE: %s", strerror(errno));
+		goto out;
+	}
+	for (k = 0; k < 4; k++) {
+		kids[k] = fork();
+		if (kids[k] == 0) {
+			w->rng ^= (uint64_t)(k + 1) << 32;
+			clone_faulter(w, fd[k == 1 || k == 2], k, seed);
+		}
+	}
+	for (k = 0; k < 4; k++) {
+		if (kids[k] < 0 || waitpid(kids[k], &status, 0) != kids[k] ||
+		    !WIFEXITED(status) || WEXITSTATUS(status)) {
+			record_error("clone faulter %d: status %#x", k, status);
+			ok = 0;
+		}
+	}
+	for (k = 0; k < 2 && ok; k++) {
+		p = mmap(NULL, CLONE_LEN, PROT_READ, MAP_SHARED, fd[k], 0);
+		for (pg = 0; p != MAP_FAILED && pg < CLONE_LEN / BLK; pg++)
+			ok &= block_is(p + pg * BLK, lab_word(seed, pg));
+		if (p == MAP_FAILED)
+			ok = 0;
+		else
+			munmap(p, CLONE_LEN);
+	}
+	tap(ok, name, ok ? "%d s of PMD and PTE faults of both clones, references and rewrites; data intact" :
+	    "a faulter failed or the data changed (see the errors below)", CLONE_SECONDS);
+out:
+	for (k = 0; k < 2; k++) {
+		if (fd[k] >= 0)
+			close(fd[k]);
+		unlink(path[k]);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: torture [-t SECONDS] [-p PROCESSES] [-j THREADS] [-s SEED]\n");
@@ -1766,7 +1886,7 @@ int main(int argc, char **argv)
 	stuck = wait_workers(procs, poisoner, bad);
 
 	print_counts();
-	printf("1..%d\n", 1 + 4 + 2 + NR_BAD + 1 + 1 + 2 + 4 + 1);
+	printf("1..%d\n", 1 + 4 + 2 + NR_BAD + 1 + 1 + 1 + 2 + 4 + 1);
 	if (stuck)
 		tap(0, "workers_stop", "%d workers still running %d s after the end, see the stacks above",
 		    stuck, STOP_GRACE);
@@ -1805,6 +1925,7 @@ int main(int argc, char **argv)
 		    (unsigned long)c->done, (unsigned long)c->failed);
 	}
 	pin_reflinked_page(&w);
+	clones_fault_together(&w);
 	for (i = 0; i < MAX_SLOTS; i++)
 		if (w.fds[i] >= 0) {
 			close(w.fds[i]);
