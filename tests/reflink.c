@@ -621,12 +621,14 @@ TEST_F(shared_pmd, write_fault_copies_page)
 
 /*
  * The copy on write of a page under a PMD entry while another page of the
- * entry's folio is pinned.  The folio can't be split under the pin, so the
- * PMD entry has to stay; the entries must stay consistent through the
- * write, a later 4K fault of another page, and the release of the pin.
+ * entry's folio is pinned.  The folio can't be split under the pin; the
+ * copy must still get a DAX entry of its own (else writeback and truncate
+ * don't see it), and the entries must stay consistent through the write,
+ * a later 4K fault of another page, and the release of the pin.
  */
 TEST_F(shared_pmd, write_fault_with_folio_pinned)
 {
+	struct lab_page_info info;
 	size_t k = 7, r = 9;
 	int id, ret;
 
@@ -635,6 +637,17 @@ TEST_F(shared_pmd, write_fault_with_folio_pinned)
 	ASSERT_LE(0, id) TH_LOG("pin: %s", strerror(-id));
 	self->pte_map[k * SZ_4K] ^= 0x5a;
 	check_entries(_metadata, self, "a 4K write fault under a pinned PMD entry");
+	/*
+	 * The copy has a DAX entry of its own, for writeback and truncate:
+	 * only an entry associates a page with a file, and the new block
+	 * is src's alone (the association may still count as shared, as the
+	 * fault came through a shared extent).
+	 */
+	ret = lab_info_addr(self->probe, self->pte_map + k * SZ_4K, &info);
+	ASSERT_EQ(0, ret) TH_LOG("probe: %s", strerror(-ret));
+	EXPECT_TRUE(!!(info.flags & (LAB_PAGE_DAX_OWNED | LAB_PAGE_DAX_SHARED)))
+		TH_LOG("the copied page (pfn %#llx) is mapped without a DAX entry (flags %#x)",
+		       (unsigned long long)info.pfn, info.flags);
 	EXPECT_TRUE(lab_page_is(self->pte_map + r * SZ_4K, r, 3));
 	check_entries(_metadata, self, "a 4K read fault after it");
 	ret = lab_release(self->probe, id);
