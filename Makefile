@@ -6,11 +6,12 @@
 #   make patches                            export build/linux to patches/
 #   make torture [KERNEL=patched|baseline|both] [TORTURE_SECONDS=N] [DEBUG=kasan]
 #   make profile OP=NAME [DEBUG=off]         instructions per kernel function
+#   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]  Debian's configs
 # V=1 prints the QEMU command line.
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs
+.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs
 
 deps:
 	@lab/deps.sh
@@ -58,6 +59,11 @@ cross:
 
 tip-configs:
 	@lab/tip-configs.sh
+
+# make distro-configs [CONFIGS="arm64_rt_arm64 ..."] [DISTRO_BUILD=0]:
+# Debian's own 6.12 configs, baseline vs patched (slow, needs root).
+distro-configs:
+	@DISTRO_BUILD=$(DISTRO_BUILD) lab/distro-configs.sh $(CONFIGS)
 
 # make torture: the concurrent workload, 2 minutes by default.
 torture:
