@@ -51,6 +51,9 @@ truncate.ext4-4k|truncate mapped 8M file, ext4 DAX 4K|truncate.shmem-4k|<= 1.05|
 truncate.xfs-2m|truncate mapped 128M file, xfs DAX 2M|truncate.shmem-2m|<= 1.05|
 punch.ext4-4k|punch 8M hole in mapped file, ext4 DAX 4K|punch.shmem-4k|<= 1.05|
 punch.xfs-2m|punch 128M hole in mapped file, xfs DAX 2M|punch.shmem-2m|<= 1.05|
+punch1.ext4-4k|punch 4K out of a mapped, dirty 32M file, ext4 DAX 4K|punch1.shmem-4k|<= 1.05|
+punch1.xfs-2m|punch 4K out of a mapped, dirty 128M file, xfs DAX 2M|punch1.shmem-4k|<= 1.05|
+punch1.shmem-4k|reference: punch 4K out of a mapped 32M shmem file|||
 truncate.shmem-4k|reference: truncate mapped shmem 4K|||
 truncate.shmem-2m|reference: truncate mapped shmem 2M|||
 punch.shmem-4k|reference: punch mapped shmem 4K|||

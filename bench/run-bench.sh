@@ -180,6 +180,9 @@ run truncate.ext4-4k     truncate -e LAB_EXT4_DIR     -o truncate -l 8M   -s 4K
 run truncate.xfs-2m      truncate -e LAB_XFS_DIR      -o truncate -l 128M -s 2M
 run punch.ext4-4k        truncate -e LAB_EXT4_DIR     -o punch    -l 8M   -s 4K
 run punch.xfs-2m         truncate -e LAB_XFS_DIR      -o punch    -l 128M -s 2M
+run punch1.ext4-4k       truncate -e LAB_EXT4_DIR     -o punch-one -l 32M  -s 4K
+run punch1.xfs-2m        truncate -e LAB_XFS_DIR      -o punch-one -l 128M -s 2M
+run punch1.shmem-4k      truncate -e BENCH_SHM_DIR    -o punch-one -l 32M  -s 4K
 run truncate.shmem-4k    truncate -e BENCH_SHM_DIR    -o truncate -l 8M   -s 4K
 run truncate.shmem-2m    truncate -e BENCH_SHMTHP_DIR -o truncate -l 64M  -s 2M
 run punch.shmem-4k       truncate -e BENCH_SHM_DIR    -o punch    -l 8M   -s 4K

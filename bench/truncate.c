@@ -5,12 +5,17 @@
  * for them to be idle (break the layout) and drop its DAX entries before
  * it frees the blocks: the path the series changes most.
  *
- *   truncate -n NAME -e ENV -o truncate|punch -l LEN -s STRIDE -k REPS
+ *   truncate -n NAME -e ENV -o truncate|punch|punch-one -l LEN -s STRIDE -k REPS
  *
  * Each repetition creates a file of LEN bytes in directory $ENV, maps
  * it, writes one byte per STRIDE (one fault each), then times only
  * ftruncate(fd, 0) or fallocate(PUNCH_HOLE) over the whole file.
  * Result: nanoseconds per mapped STRIDE-sized page.
+ *
+ * punch-one punches a single 4K page out of the middle of the file
+ * instead, with every other page still mapped and dirty: what the layout
+ * break around it costs when only that page changes.  Result:
+ * nanoseconds per punch.
  */
 #include "bench.h"
 
@@ -19,7 +24,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: truncate -n NAME -e ENV -o truncate|punch -l LEN -s STRIDE -k REPS\n");
+	fprintf(stderr, "usage: truncate -n NAME -e ENV -o truncate|punch|punch-one -l LEN -s STRIDE -k REPS\n");
 	exit(2);
 }
 
@@ -39,6 +44,8 @@ int main(int argc, char **argv)
 				punch = 0;
 			else if (!strcmp(optarg, "punch"))
 				punch = 1;
+			else if (!strcmp(optarg, "punch-one"))
+				punch = 2;
 			else
 				usage();
 			break;
@@ -69,21 +76,24 @@ int main(int argc, char **argv)
 
 		bench_window(0);
 		t0 = bench_now();
-		if (punch)
+		if (punch == 2)
+			ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					len / 2, SZ_4K);
+		else if (punch)
 			ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 					0, len);
 		else
 			ret = ftruncate(fd, 0);
 		t = bench_now() - t0;
-		bench_window(len / stride);
+		bench_window(punch == 2 ? 1 : len / stride);
 		if (ret)
 			bench_na_errno("%s", punch ? "punch hole" : "truncate");
-		cost[r] = (double)t / (len / stride);
+		cost[r] = punch == 2 ? (double)t : (double)t / (len / stride);
 
 		munmap(p, len);
 		close(fd);
 		unlink(path);
 	}
-	bench_result(bench_unit(stride), cost, reps);
+	bench_result(punch == 2 ? "ns/punch" : bench_unit(stride), cost, reps);
 	return 0;
 }
