@@ -186,26 +186,6 @@ static inline bool worker_wait(struct worker *w, int ms)
 	return true;
 }
 
-/* Scheduler state of a process ('S', 'D', 'I', 'R', ...) or '?'. */
-static inline char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 static inline const char *code_str(int code)
 {
 	static char buf[64];

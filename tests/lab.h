@@ -460,6 +460,29 @@ static inline int lab_verdict_recv(int fd, struct lab_verdict *v)
 }
 
 /*
+ * Scheduler state of a process ('S', 'D', 'I', 'R', ...) or '?'.  'D' is
+ * what the hung task detector reports; TASK_IDLE waits show as 'I'.
+ */
+static inline char lab_proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/*
  * The kernel log from now on: open /dev/kmsg positioned at its end.
  * lab_kmsg_warning() then copies the first new WARNING/BUG line into
  * @buf and returns 1 (0 if there is none, -errno if unreadable), so a

@@ -751,7 +751,7 @@ static void truncate_finishes(struct __test_metadata *_metadata,
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the truncate worker");
 	ASSERT_TRUE(worker_wait(&self->w, LIVE_MS))
 		TH_LOG("truncate of %s still waited after %d ms with nothing held (state %c)",
-		       what, LIVE_MS, proc_state(self->w.pid));
+		       what, LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("truncate of %s: %s", what, code_str(self->w.code));
 }
 
@@ -851,7 +851,7 @@ TEST_F_TIMEOUT(held_clone, contract_truncate_waits_for_held_page_of_clone, 120)
 			TH_LOG("truncate of src returned while its page 0 was held");
 	ASSERT_TRUE(self->w.done)
 		TH_LOG("truncate of src still waited %d ms after the release, while dst maps the page (state %c)",
-		       LIVE_MS, proc_state(self->w.pid));
+		       LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("truncate: %s", code_str(self->w.code));
 	if (variant->kind == REF_PIPE)
 		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the pipe lost page 0's data");

@@ -212,7 +212,7 @@ static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self
 	self->w = worker_start(fn, arg, closefds, 3);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the %s worker", what);
 	early = worker_wait(&self->w, HELD_MS);
-	state = early ? '-' : proc_state(self->w.pid);
+	state = early ? '-' : lab_proc_state(self->w.pid);
 	err = held_ref_drop(&self->ref, self->probe, buf);
 	if (!early)
 		worker_wait(&self->w, LIVE_MS);
@@ -228,7 +228,7 @@ static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self
 			       held, what);
 	ASSERT_TRUE(self->w.done)
 		TH_LOG("%s still had not completed %d ms after the reference was dropped (worker state %c)",
-		       what, LIVE_MS, proc_state(self->w.pid));
+		       what, LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("%s failed: %s", what, code_str(self->w.code));
 	TH_LOG("%s %s (worker state %c), completed after release", what,
 	       landed ? "waited while held" : "had no reference to wait for", state);
@@ -490,7 +490,7 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_pipe_completes, 60)
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the worker");
 	ASSERT_TRUE(worker_wait(&self->w, LIVE_MS))
 		TH_LOG("close and unlink of a file whose page is in the task's own pipe still had not returned after %d ms (state %c)",
-		       LIVE_MS, proc_state(self->w.pid));
+		       LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code)
 		TH_LOG("worker: %s (EBADMSG: the pipe lost the data)", code_str(self->w.code));
 }
@@ -521,7 +521,7 @@ static void evict_waits(struct __test_metadata *_metadata,
 	self->w = worker_start(do_unlink, self->path, &self->probe, 1);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the unlink worker");
 	early = worker_wait(&self->w, HELD_MS);
-	state = early ? '-' : proc_state(self->w.pid);
+	state = early ? '-' : lab_proc_state(self->w.pid);
 	err = held_ref_drop(&self->ref, self->probe, NULL);
 	if (!early)
 		worker_wait(&self->w, LIVE_MS);
@@ -531,7 +531,7 @@ static void evict_waits(struct __test_metadata *_metadata,
 		       code_str(self->w.code));
 	ASSERT_TRUE(self->w.done)
 		TH_LOG("eviction still waited %d ms after the release (state %c)",
-		       LIVE_MS, proc_state(self->w.pid));
+		       LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("unlink: %s", code_str(self->w.code));
 	TH_LOG("eviction waited in state %c", state);
 }
@@ -764,7 +764,7 @@ static void umount_now(struct __test_metadata *_metadata,
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the umount worker");
 	ASSERT_TRUE(worker_wait(&self->w, LIVE_MS))
 		TH_LOG("umount of an idle filesystem did not complete within %d ms (worker state %c)",
-		       LIVE_MS, proc_state(self->w.pid));
+		       LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("umount: %s", code_str(self->w.code));
 	self->mounted = false;
 }
@@ -796,7 +796,7 @@ TEST_F_TIMEOUT(umount, contract_umount_waits_for_pinned_page, 90)
 	self->w = worker_start(do_umount, self->mnt, closefds, 1);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the umount worker");
 	early = worker_wait(&self->w, UMOUNT_HELD_MS);
-	state = early ? '-' : proc_state(self->w.pid);
+	state = early ? '-' : lab_proc_state(self->w.pid);
 	ret = lab_release(self->probe, self->hold);
 	self->hold = -1;
 	if (!early)
@@ -810,7 +810,7 @@ TEST_F_TIMEOUT(umount, contract_umount_waits_for_pinned_page, 90)
 	ASSERT_EQ(0, ret) TH_LOG("release: %s", strerror(-ret));
 	ASSERT_TRUE(self->w.done)
 		TH_LOG("umount had not completed %d ms after the pin was released (state %c)",
-		       LIVE_MS, proc_state(self->w.pid));
+		       LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("umount: %s", code_str(self->w.code));
 	if (!early)
 		TH_LOG("umount waited while pinned (state %c), completed after release", state);
