@@ -4,9 +4,10 @@
 #  - olddefconfig on both trees; no option may disappear or change except
 #    the symbols the series removes by design (DESIGN_GONE below);
 #  - unless DISTRO_BUILD=0, the objects the series touches are built on
-#    both trees: the directories it changes, every .c file it changes and
-#    every .c file that uses an identifier it removes or changes; errors
-#    and warnings that only the patched tree has are listed.
+#    both trees: the directories it changes, the top level of fs/, every
+#    .c file it changes and every .c file that uses an identifier it
+#    removes or changes (objects a config does not select are not built);
+#    errors and warnings that only the patched tree has are listed.
 # Slow (cross builds of distribution configs): not part of CI.  Table in
 # results/distro-configs.txt.
 #   distro-configs.sh [CONFIG...]   e.g. arm64_rt_arm64 (default: all)
@@ -91,6 +92,7 @@ objects() {
 		drivers/pci/ drivers/gpu/drm/nouveau/ drivers/xen/ lib/ "arch/$ka/mm/"
 	[ "$ka" != s390 ] || echo drivers/s390/block/
 	{
+		git -C "$LAB_TREE" ls-tree --name-only base fs/ | grep '\.c$'
 		git -C "$LAB_TREE" diff --name-only base..series -- '*.c'
 		git -C "$LAB_TREE" grep -l -E "$CHANGED_IDS" base -- '*.c' | sed 's/^base://'
 	} | sort -u | grep -Ev '^(mm|fs/(ext2|ext4|xfs|fuse|erofs)|drivers/(dax|nvdimm|pci|xen|gpu/drm/nouveau)|lib|tools|samples|Documentation)/' |
