@@ -860,4 +860,60 @@ TEST_F_TIMEOUT(held_clone, contract_truncate_waits_for_held_page_of_clone, 120)
 			TH_LOG("dst page %zu changed when src was truncated", pg);
 }
 
+static int do_unlink(const void *p)
+{
+	return unlink(p) ? errno : 0;
+}
+
+/*
+ * Contract: as above, but src is unlinked and closed, so the worker's
+ * unlink evicts it.  The eviction waits while the page is held and must
+ * end once the reference goes, although dst still maps the page.
+ */
+TEST_F_TIMEOUT(held_clone, contract_evict_waits_for_held_page_of_clone, 120)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	struct lab_page_info before, held;
+	bool early;
+	size_t pg;
+	int ret;
+
+	self->md = map_pte_only(self->dst, HELD_LEN);
+	ASSERT_NE(MAP_FAILED, self->md) TH_LOG("mmap dst: %s", strerror(errno));
+	for (pg = 0; pg < 16; pg++)
+		read_touch(self->md + pg * SZ_4K);
+	self->ms = map_pte_only(self->src, HELD_LEN);
+	ASSERT_NE(MAP_FAILED, self->ms) TH_LOG("mmap src: %s", strerror(errno));
+	read_touch(self->ms);
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &before));
+	ret = held_ref_take(&self->ref, self->probe, self->ms);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ref_kind_name(variant->kind), strerror(-ret));
+	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &held));
+	ASSERT_EQ(0, munmap(self->ms, HELD_LEN));
+	self->ms = MAP_FAILED;
+	ASSERT_EQ(0, close(self->src));
+	self->src = -1;
+
+	self->w = worker_start(do_unlink, self->src_path, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the unlink worker");
+	early = worker_wait(&self->w, HELD_MS);
+	ret = held_ref_drop(&self->ref, self->probe, buf);
+	if (!early)
+		worker_wait(&self->w, LIVE_MS);
+	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(variant->kind),
+				 strerror(-ret));
+	if (held.folio_refcount > before.folio_refcount)
+		EXPECT_FALSE(early)
+			TH_LOG("the unlink evicted src while its page 0 was held");
+	ASSERT_TRUE(self->w.done)
+		TH_LOG("eviction of src still waited %d ms after the release, while dst maps the page (state %c)",
+		       LIVE_MS, lab_proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("unlink: %s", code_str(self->w.code));
+	if (variant->kind == REF_PIPE)
+		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the pipe lost page 0's data");
+	for (pg = 0; pg < 16; pg++)
+		ASSERT_TRUE(lab_page_is(self->md + pg * SZ_4K, pg, 4))
+			TH_LOG("dst page %zu changed when src was evicted", pg);
+}
+
 TEST_HARNESS_MAIN
