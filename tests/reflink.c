@@ -485,6 +485,36 @@ TEST_F(reflink, contract_shared_page_mapcount)
  */
 #define SHARED_PMD_LEN	SZ_2M
 
+/*
+ * Create @src, @len bytes of the test pattern @salt on xfs, and @dst, a
+ * clone of it (paths of PATH_MAX bytes).  Returns false if this xfs cannot
+ * reflink DAX files; fails the test on any other error.
+ */
+static bool make_clone(struct __test_metadata *_metadata, const char *tag,
+		       size_t len, unsigned int salt, int *src, char *src_path,
+		       int *dst, char *dst_path)
+{
+	const struct lab_dax xfs = LAB_XFS;
+	char name[64];
+	int ret;
+
+	snprintf(name, sizeof(name), "%s-src", tag);
+	*src = lab_dax_open(&xfs, name, len, src_path, PATH_MAX);
+	ASSERT_LE(0, *src) TH_LOG("create %s: %s", src_path, strerror(errno));
+	ret = lab_write_pattern(*src, len / SZ_4K, salt);
+	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", src_path, strerror(-ret));
+	snprintf(dst_path, PATH_MAX, "%s/%s-dst.%d", lab_env("LAB_XFS_DIR"), tag, getpid());
+	*dst = open(dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, *dst) TH_LOG("create %s: %s", dst_path, strerror(errno));
+	if (ioctl(*dst, FICLONE, *src)) {
+		if (errno == EOPNOTSUPP)
+			return false;
+		ASSERT_EQ(0, errno) TH_LOG("FICLONE: %s", strerror(errno));
+	}
+	return true;
+}
+
+
 FIXTURE(shared_pmd) {
 	int probe;
 	int src, dst;
@@ -494,9 +524,6 @@ FIXTURE(shared_pmd) {
 
 FIXTURE_SETUP(shared_pmd)
 {
-	const struct lab_dax xfs = LAB_XFS;
-	int ret;
-
 	self->probe = self->src = self->dst = -1;
 	self->pmd_map = self->pte_map = MAP_FAILED;
 	LAB_REQUIRE_ENV("LAB_XFS_DIR");
@@ -506,20 +533,9 @@ FIXTURE_SETUP(shared_pmd)
 	ASSERT_LE(0, self->probe)
 		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
 
-	self->src = lab_dax_open(&xfs, "shared-pmd-src", SHARED_PMD_LEN,
-				 self->src_path, sizeof(self->src_path));
-	ASSERT_LE(0, self->src) TH_LOG("create %s: %s", self->src_path, strerror(errno));
-	ret = lab_write_pattern(self->src, SHARED_PMD_LEN / SZ_4K, 3);
-	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", self->src_path, strerror(-ret));
-	snprintf(self->dst_path, sizeof(self->dst_path), "%s/shared-pmd-dst.%d",
-		 lab_env("LAB_XFS_DIR"), getpid());
-	self->dst = open(self->dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ASSERT_LE(0, self->dst) TH_LOG("create %s: %s", self->dst_path, strerror(errno));
-	if (ioctl(self->dst, FICLONE, self->src)) {
-		if (errno == EOPNOTSUPP)
-			SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP");
-		ASSERT_EQ(0, errno) TH_LOG("FICLONE: %s", strerror(errno));
-	}
+	if (!make_clone(_metadata, "shared-pmd", SHARED_PMD_LEN, 3, &self->src,
+			self->src_path, &self->dst, self->dst_path))
+		SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP");
 }
 
 FIXTURE_TEARDOWN(shared_pmd)
@@ -681,9 +697,6 @@ FIXTURE_VARIANT_ADD(held_clone, pipe) { .kind = REF_PIPE };
 
 FIXTURE_SETUP(held_clone)
 {
-	const struct lab_dax xfs = LAB_XFS;
-	int ret;
-
 	self->probe = self->src = self->dst = -1;
 	self->ms = self->md = MAP_FAILED;
 	self->w.pid = -1;
@@ -695,20 +708,9 @@ FIXTURE_SETUP(held_clone)
 	ASSERT_LE(0, self->probe)
 		TH_LOG("cannot open %s: %s (lab_probe not loaded?)", LAB_PROBE_PATH, strerror(errno));
 
-	self->src = lab_dax_open(&xfs, "held-src", HELD_LEN,
-				 self->src_path, sizeof(self->src_path));
-	ASSERT_LE(0, self->src) TH_LOG("create %s: %s", self->src_path, strerror(errno));
-	ret = lab_write_pattern(self->src, HELD_LEN / SZ_4K, 4);
-	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", self->src_path, strerror(-ret));
-	snprintf(self->dst_path, sizeof(self->dst_path), "%s/held-dst.%d",
-		 lab_env("LAB_XFS_DIR"), getpid());
-	self->dst = open(self->dst_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ASSERT_LE(0, self->dst) TH_LOG("create %s: %s", self->dst_path, strerror(errno));
-	if (ioctl(self->dst, FICLONE, self->src)) {
-		if (errno == EOPNOTSUPP)
-			SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP");
-		ASSERT_EQ(0, errno) TH_LOG("FICLONE: %s", strerror(errno));
-	}
+	if (!make_clone(_metadata, "held", HELD_LEN, 4, &self->src,
+			self->src_path, &self->dst, self->dst_path))
+		SKIP(return, "xfs reflink+dax not supported: FICLONE returned EOPNOTSUPP");
 }
 
 FIXTURE_TEARDOWN(held_clone)
@@ -809,14 +811,16 @@ TEST_F_TIMEOUT(held_clone, cow_under_held_pmd_then_clone_pte_faults, 120)
 }
 
 /*
- * Contract: dst maps the shared pages and a page of src is held; src is
- * truncated.  The truncate waits while the page is held (if the reference
- * landed on it), and must finish once the reference goes, although dst
- * still maps the page: its refcount then equals its mapcount, not 0, and
- * no wake-up comes for that.  The baseline does not wait: it drops src's
- * entry of the held page (and warns in dax_disassociate_entry()).
+ * dst maps the shared pages, page 0 of src is held and src is unmapped
+ * (and closed, if @close_src); then @fn runs in a worker.  It must wait
+ * while the page is held (if the reference landed on it), and end once
+ * the reference goes, although dst still maps the page: the refcount
+ * then equals the mapcount, not 0, and no wake-up comes for that.
  */
-TEST_F_TIMEOUT(held_clone, contract_truncate_waits_for_held_page_of_clone, 120)
+static void held_clone_op(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(held_clone) *self, enum ref_kind kind,
+			  bool close_src, work_fn fn, const void *arg,
+			  const char *what)
 {
 	uint32_t buf[SZ_4K / sizeof(uint32_t)];
 	struct lab_page_info before, held;
@@ -833,31 +837,35 @@ TEST_F_TIMEOUT(held_clone, contract_truncate_waits_for_held_page_of_clone, 120)
 	read_touch(self->ms);
 	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &before));
 	ret = held_ref_take(&self->ref, self->probe, self->ms);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ref_kind_name(variant->kind), strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ref_kind_name(kind), strerror(-ret));
 	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &held));
 	ASSERT_EQ(0, munmap(self->ms, HELD_LEN));
 	self->ms = MAP_FAILED;
+	if (close_src) {
+		ASSERT_EQ(0, close(self->src));
+		self->src = -1;
+	}
 
-	self->w = worker_start(do_truncate_to_0, &self->src, &self->probe, 1);
-	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the truncate worker");
+	self->w = worker_start(fn, arg, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the %s worker", what);
 	early = worker_wait(&self->w, HELD_MS);
 	ret = held_ref_drop(&self->ref, self->probe, buf);
 	if (!early)
 		worker_wait(&self->w, LIVE_MS);
-	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(variant->kind),
+	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(kind),
 				 strerror(-ret));
 	if (held.folio_refcount > before.folio_refcount)
 		EXPECT_FALSE(early)
-			TH_LOG("truncate of src returned while its page 0 was held");
+			TH_LOG("%s returned while page 0 of src was held", what);
 	ASSERT_TRUE(self->w.done)
-		TH_LOG("truncate of src still waited %d ms after the release, while dst maps the page (state %c)",
-		       LIVE_MS, lab_proc_state(self->w.pid));
-	ASSERT_EQ(0, self->w.code) TH_LOG("truncate: %s", code_str(self->w.code));
-	if (variant->kind == REF_PIPE)
+		TH_LOG("%s still waited %d ms after the release, while dst maps the page (state %c)",
+		       what, LIVE_MS, lab_proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("%s: %s", what, code_str(self->w.code));
+	if (kind == REF_PIPE)
 		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the pipe lost page 0's data");
 	for (pg = 0; pg < 16; pg++)
 		ASSERT_TRUE(lab_page_is(self->md + pg * SZ_4K, pg, 4))
-			TH_LOG("dst page %zu changed when src was truncated", pg);
+			TH_LOG("dst page %zu changed by the %s of src", pg, what);
 }
 
 static int do_unlink(const void *p)
@@ -866,54 +874,20 @@ static int do_unlink(const void *p)
 }
 
 /*
- * Contract: as above, but src is unlinked and closed, so the worker's
- * unlink evicts it.  The eviction waits while the page is held and must
- * end once the reference goes, although dst still maps the page.
+ * Contract: src is truncated, or unlinked so that the worker's unlink
+ * evicts it.  The baseline waits for neither: it drops src's entry of
+ * the held page (and warns in dax_disassociate_entry()).
  */
+TEST_F_TIMEOUT(held_clone, contract_truncate_waits_for_held_page_of_clone, 120)
+{
+	held_clone_op(_metadata, self, variant->kind, false, do_truncate_to_0,
+		      &self->src, "truncate");
+}
+
 TEST_F_TIMEOUT(held_clone, contract_evict_waits_for_held_page_of_clone, 120)
 {
-	uint32_t buf[SZ_4K / sizeof(uint32_t)];
-	struct lab_page_info before, held;
-	bool early;
-	size_t pg;
-	int ret;
-
-	self->md = map_pte_only(self->dst, HELD_LEN);
-	ASSERT_NE(MAP_FAILED, self->md) TH_LOG("mmap dst: %s", strerror(errno));
-	for (pg = 0; pg < 16; pg++)
-		read_touch(self->md + pg * SZ_4K);
-	self->ms = map_pte_only(self->src, HELD_LEN);
-	ASSERT_NE(MAP_FAILED, self->ms) TH_LOG("mmap src: %s", strerror(errno));
-	read_touch(self->ms);
-	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &before));
-	ret = held_ref_take(&self->ref, self->probe, self->ms);
-	ASSERT_EQ(0, ret) TH_LOG("%s: %s", ref_kind_name(variant->kind), strerror(-ret));
-	ASSERT_EQ(0, lab_info_addr(self->probe, self->ms, &held));
-	ASSERT_EQ(0, munmap(self->ms, HELD_LEN));
-	self->ms = MAP_FAILED;
-	ASSERT_EQ(0, close(self->src));
-	self->src = -1;
-
-	self->w = worker_start(do_unlink, self->src_path, &self->probe, 1);
-	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the unlink worker");
-	early = worker_wait(&self->w, HELD_MS);
-	ret = held_ref_drop(&self->ref, self->probe, buf);
-	if (!early)
-		worker_wait(&self->w, LIVE_MS);
-	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(variant->kind),
-				 strerror(-ret));
-	if (held.folio_refcount > before.folio_refcount)
-		EXPECT_FALSE(early)
-			TH_LOG("the unlink evicted src while its page 0 was held");
-	ASSERT_TRUE(self->w.done)
-		TH_LOG("eviction of src still waited %d ms after the release, while dst maps the page (state %c)",
-		       LIVE_MS, lab_proc_state(self->w.pid));
-	ASSERT_EQ(0, self->w.code) TH_LOG("unlink: %s", code_str(self->w.code));
-	if (variant->kind == REF_PIPE)
-		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the pipe lost page 0's data");
-	for (pg = 0; pg < 16; pg++)
-		ASSERT_TRUE(lab_page_is(self->md + pg * SZ_4K, pg, 4))
-			TH_LOG("dst page %zu changed when src was evicted", pg);
+	held_clone_op(_metadata, self, variant->kind, true, do_unlink,
+		      self->src_path, "eviction");
 }
 
 TEST_HARNESS_MAIN
