@@ -81,7 +81,7 @@ done
 
 configs=("$@")
 if [ ${#configs[@]} -eq 0 ]; then
-	mapfile -t configs < <(ls "$dir/configs" | sed 's/^config\.//' | sort)
+	mapfile -t configs < <(find "$dir/configs" -name 'config.*' -printf '%f\n' | sed 's/^config\.//' | sort)
 fi
 [ ${#configs[@]} -gt 0 ] || die "no Debian config could be had (see $dir/unavailable)"
 
@@ -128,7 +128,8 @@ exec > >(tee "$LAB_RESULTS/distro-configs.txt")
 printf '%-30s %-28s %-8s %-8s %s\n' config "options lost/changed" baseline patched "new in patched"
 bad=0
 for name in "${configs[@]}"; do
-	[ -f "$dir/configs/config.$name" ] || die "no Debian config '$name' (have: $(ls "$dir/configs" | sed 's/^config\.//' | paste -sd' '))"
+	[ -f "$dir/configs/config.$name" ] ||
+		die "no Debian config '$name' (have: $(find "$dir/configs" -name 'config.*' -printf '%f ' | sed 's/config\.//g'))"
 	run_one "$name" baseline
 	run_one "$name" patched
 	b=$LAB_BUILD/out/distro-$name-baseline
@@ -147,6 +148,7 @@ for name in "${configs[@]}"; do
 	fi
 	printf '%-30s %-28s %-8s %-8s %s\n' "$name" "$nlost${gone:+ (by design: $gone)}" "$bw" "$pw" "$new"
 	if [ "$nlost" != 0 ]; then
+		# shellcheck disable=SC2001	# one prefix per line
 		sed 's/^/    lost: /' <<<"$lost"
 		bad=1
 	fi
