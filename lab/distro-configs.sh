@@ -118,6 +118,7 @@ run_one() {
 	"${mk[@]}" olddefconfig >/dev/null 2>"$out/config.log"
 	[ "${DISTRO_BUILD:-1}" = 0 ] && return
 	# Every object again, so each run sees all warnings (ccache replays).
+	find "$out" -name '*.o' -delete
 	# shellcheck disable=SC2046
 	"${mk[@]}" -k $(objects "${karch[$arch]}") >"$out/objs.log" 2>&1 || true
 }
