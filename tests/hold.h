@@ -197,6 +197,12 @@ static inline const char *code_str(int code)
 	return buf;
 }
 
+/* A work_fn: unlink the path @p; 0 or errno. */
+static inline int do_unlink(const void *p)
+{
+	return unlink(p) ? errno : 0;
+}
+
 /* Stop a worker that is still around at teardown, within a bound. */
 static inline void worker_reap(struct worker *w)
 {

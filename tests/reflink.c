@@ -868,11 +868,6 @@ static void held_clone_op(struct __test_metadata *_metadata,
 			TH_LOG("dst page %zu changed by the %s of src", pg, what);
 }
 
-static int do_unlink(const void *p)
-{
-	return unlink(p) ? errno : 0;
-}
-
 /*
  * Contract: src is truncated, or unlinked so that the worker's unlink
  * evicts it.  The baseline waits for neither: it drops src's entry of

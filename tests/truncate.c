@@ -495,11 +495,6 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_pipe_completes, 60)
 		TH_LOG("worker: %s (EBADMSG: the pipe lost the data)", code_str(self->w.code));
 }
 
-static int do_unlink(const void *p)
-{
-	return unlink(p) ? errno : 0;
-}
-
 /*
  * Contract: eviction waits for a page that another task still holds.  The
  * test's own fd and mapping go first, so the unlink in the worker is the
