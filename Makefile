@@ -7,11 +7,12 @@
 #   make torture [KERNEL=patched|baseline|both] [TORTURE_SECONDS=N] [DEBUG=kasan]
 #   make profile OP=NAME [DEBUG=off]         instructions per kernel function
 #   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]  Debian's configs
+#   make selftests [KERNEL=both|patched|baseline]  the kernel's mm selftests
 # V=1 prints the QEMU command line.
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs
+.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs selftests
 
 deps:
 	@lab/deps.sh
@@ -68,3 +69,7 @@ distro-configs:
 # make torture: the concurrent workload, 2 minutes by default.
 torture:
 	@lab/torture.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),patched)
+
+# make selftests: tools/testing/selftests/mm on both kernels (slow, ~1 h).
+selftests:
+	@lab/selftests.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)

@@ -1,14 +1,21 @@
 #!/bin/bash
 # Build a lab kernel: build.sh patched|baseline
-# Config = tinyconfig + lab/configs/{base,dax,debug}.config (+ kasan.config
-# when DEBUG=kasan; distro.config instead of debug.config when DEBUG=off);
-# every option the fragments ask for is verified.
+# Config = tinyconfig + every lab/configs/*.config except the three that
+# pick the variant: debug.config (the default), debug + kasan.config
+# (DEBUG=kasan), distro.config (DEBUG=off).  Every option the fragments
+# ask for is verified.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-patched}
 check_kernel_name "$kernel"
-frags=("$LAB_TOP"/lab/configs/{base,dax}.config)
+frags=()
+for f in "$LAB_TOP"/lab/configs/*.config; do
+	case ${f##*/} in
+	debug.config | kasan.config | distro.config) ;;
+	*) frags+=("$f") ;;
+	esac
+done
 # lib.sh has checked DEBUG.
 case "${DEBUG:-}" in
 "") frags+=("$LAB_TOP/lab/configs/debug.config") ;;

@@ -7,6 +7,9 @@ pkgs=(qemu-system-x86 qemu-utils busybox-static bc bison flex
       libelf-dev libssl-dev cpio ccache ndctl daxctl xfsprogs fio rsync
       liburing-dev libcap-dev kmod gcc make)
 [ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
+# mm selftests: migration and ksm_tests link libnuma; on-fault-limit
+# runs as nobody through sudo.
+[ "${1:-}" = selftests ] && pkgs+=(libnuma-dev sudo)
 [ "${1:-}" = cross ] && pkgs+=(gcc-aarch64-linux-gnu gcc-powerpc64le-linux-gnu
 			       gcc-riscv64-linux-gnu gcc-s390x-linux-gnu)
 

@@ -11,7 +11,8 @@
 #
 # One vCPU by default: under TCG on a loaded 2-core host a second vCPU
 # sometimes never gets its timer interrupt during boot (RCU stall, hang);
-# LAB_SMP=2 asks for two.
+# LAB_SMP=2 asks for two.  LAB_MEM sets the guest's memory (default 2G),
+# LAB_APPEND adds to the kernel command line.
 #
 # The guest sees the host root read-only and results/<kernel>/<NAME>/ at
 # /run/lab/out.  The exit status is CMD's; the run fails when the guest
@@ -80,10 +81,11 @@ append+=" transparent_hugepage=madvise"	# as Debian kernels default; DAX ignores
 # boot beside builds tripped RCU's 21 s grace-period-start check); real
 # stalls still show within 300 s.
 append+=" rcupdate.rcu_cpu_stall_timeout=300"
+append+="${LAB_APPEND:+ $LAB_APPEND}"
 
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none -serial mon:stdio
       -machine pc,nvdimm=on -cpu max -smp "${LAB_SMP:-1}"
-      -m 2G,slots=8,maxmem=16G
+      -m "${LAB_MEM:-2G}",slots=8,maxmem=16G
       -kernel "$bzimage" -append "$append"
       -fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
       -device virtio-9p-pci,fsdev=root,mount_tag=/dev/root

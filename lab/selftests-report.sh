@@ -1,0 +1,139 @@
+#!/bin/bash
+# Judge the mm selftests of one or both kernels (lab/selftests.sh).
+#   selftests-report.sh KERNEL...
+# Reads results/<kernel>/selftests/mm/<category>.log, writes the table
+# results/selftests.md (one row per test, a column per kernel) and prints
+# the differences.  The rule: every test that passes on the baseline
+# passes on the series, and the series' guest dmesg has no report the
+# baseline's lacks.  Exit status 1 when the rule is broken or a kernel's
+# run is missing.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+[ $# -gt 0 ] || die "usage: selftests-report.sh patched|baseline..."
+
+rows=$(mktemp)
+trap 'rm -f "$rows"' EXIT
+for k in "$@"; do
+	check_kernel_name "$k"
+	dir=$LAB_RESULTS/$k/selftests/mm
+	[ -d "$dir" ] || die "no mm selftest results for $k in $dir"
+	for log in "$dir"/*.log; do
+		cat=$(basename "$log" .log)
+		[ "$cat" != env ] || continue
+		# run_vmtests.sh: "# running CMD" opens a test, "ok N CMD
+		# [# SKIP]" or "not ok N CMD # exit=R" closes it.  The reason
+		# is the last line of the test's output that says skip, else
+		# its last line.
+		awk -v k="$k" -v c="$cat" '
+			/^# running / { why = ""; skipwhy = ""; n++; next }
+			/^# -+$/ || /^# \[(PASS|SKIP|FAIL)\]$/ { next }
+			/^# exit status / { status = $4; next }
+			/^# / { line = substr($0, 3); gsub(/\t/, " ", line)
+				if (line != "") why = line
+				if (line ~ /[Ss][Kk][Ii][Pp]/) skipwhy = line
+				next }
+			/^(not )?ok [0-9]+ / {
+				st = ($1 == "ok") ? "PASS" : "FAIL"
+				name = $0; sub(/^(not )?ok [0-9]+ /, "", name)
+				if (match(name, / # SKIP$/)) { st = "SKIP"; name = substr(name, 1, RSTART - 1) }
+				sub(/ # exit=[0-9]+$/, "", name)
+				r = (st == "SKIP" && skipwhy != "") ? skipwhy : why
+				if (st == "PASS") r = ""
+				if (length(r) > 110) r = substr(r, 1, 107) "..."
+				printf "%s\t%s: %s\t%s\t%s\n", k, c, name, st, r
+				done++
+			}
+			END {
+				if (status == 124 || status == 137)
+					printf "%s\t%s: (category)\tFAIL\ttimed out after %d of its tests\n", k, c, done
+				else if (done == 0)
+					printf "%s\t%s: (category)\tFAIL\tno result (exit status %s)\n", k, c, status
+			}' "$log"
+	done
+	# The hmm category's direct run of hmm-tests (run-mm-selftests.sh).
+	if [ -f "$dir/hmm-direct.log" ]; then
+		st=FAIL
+		grep -qx '# exit status 0' "$dir/hmm-direct.log" && st=PASS
+		printf '%s\thmm: hmm-tests (run directly, test_hmm built in)\t%s\t%s\n' "$k" "$st" \
+			"$(grep -m1 '^# Totals' "$dir/hmm-direct.log" || echo 'no totals')"
+	fi
+done >"$rows"
+
+md=$LAB_RESULTS/selftests.md
+bad=0
+{
+	echo "# mm selftests (tools/testing/selftests/mm, run_vmtests.sh)"
+	echo
+	echo "Each kernel built from its own tree, lean lab config + lab/configs/selftests.config,"
+	echo "TCG guest with 4G and two NUMA nodes (numa=fake=2).  Rule: every test that"
+	echo "passes on the baseline passes on the series."
+	echo
+	printf '| test |'; for k in "$@"; do printf ' %s |' "$k"; done; echo ' why (fail or skip) |'
+	printf '|---|'; for _ in "$@"; do printf -- '---|'; done; echo '---|'
+	cut -f2 "$rows" | awk '!seen[$0]++' | while IFS= read -r t; do
+		printf '| %s |' "$t"
+		why=""
+		for k in "$@"; do
+			r=$(awk -F'\t' -v k="$k" -v t="$t" '$1 == k && $2 == t' "$rows" | head -1)
+			st=$(cut -f3 <<<"$r")
+			printf ' %s |' "${st:-(none)}"
+			w=$(cut -f4 <<<"$r")
+			[ -z "$w" ] || why+="${why:+; }$k: $w"
+		done
+		echo " ${why//|/\\|} |"
+	done
+	echo
+	for k in "$@"; do
+		printf '%s: %s passed, %s failed, %s skipped\n\n' "$k" \
+			"$(awk -F'\t' -v k="$k" '$1 == k && $3 == "PASS"' "$rows" | wc -l)" \
+			"$(awk -F'\t' -v k="$k" '$1 == k && $3 == "FAIL"' "$rows" | wc -l)" \
+			"$(awk -F'\t' -v k="$k" '$1 == k && $3 == "SKIP"' "$rows" | wc -l)"
+	done
+} >"$md"
+
+for k in "$@"; do
+	grep "^$k	" "$rows" >/dev/null || { note "no results for $k"; bad=1; }
+	printf '%s: ' "$k"; tail -n +2 "$md" | grep "^$k: " | head -1 | cut -d' ' -f2-
+done
+
+# Differences between the kernels, and the rule.
+if [ $# = 2 ]; then
+	base=baseline pat=patched
+	echo "differences (baseline -> patched):"
+	join -t$'\t' -a1 -a2 -e '(none)' -o 0,1.2,2.2 \
+		<(awk -F'\t' -v k=$base '$1 == k { print $2 "\t" $3 }' "$rows" | sort) \
+		<(awk -F'\t' -v k=$pat '$1 == k { print $2 "\t" $3 }' "$rows" | sort) |
+		awk -F'\t' '$2 != $3 { print "  " $1 ": " $2 " -> " $3 }'
+	regress=$(join -t$'\t' -a1 -e '(none)' -o 0,1.2,2.2 \
+		<(awk -F'\t' -v k=$base '$1 == k && $3 == "PASS" { print $2 "\tPASS" }' "$rows" | sort) \
+		<(awk -F'\t' -v k=$pat '$1 == k { print $2 "\t" $3 }' "$rows" | sort) |
+		awk -F'\t' '$3 != "PASS" { print $1 }')
+	if [ -n "$regress" ]; then
+		echo "REGRESSION: passes on the baseline, not on the series:"
+		sed 's/^/  /' <<<"$regress"
+		bad=1
+	fi
+fi
+
+# dmesg: the guest's reports, normalised; the series may add none.
+hits() {
+	local f=$LAB_RESULTS/$1/selftests/dmesg
+	[ -f "$f" ] || { echo "(no dmesg)"; return; }
+	"$LAB_TOP"/lab/scan-dmesg.sh "$f" 2>&1 | sed -E 's/^[0-9]+:\[ *[0-9.]+\] //; s/ *\[[^]]*\]$//; s/(CPU|PID): [0-9]+/\1: N/g' | sort -u || true
+}
+for k in "$@"; do
+	h=$(hits "$k")
+	echo "guest dmesg of $k: ${h:+$(wc -l <<<"$h") report line(s)}${h:-clean}"
+	[ -z "$h" ] || sed 's/^/  /' <<<"$h"
+	{ echo "guest dmesg of $k: ${h:-clean}"; echo; } >>"$md"
+done
+if [ $# = 2 ]; then
+	new=$(comm -13 <(hits baseline) <(hits patched) || true)
+	if [ -n "$new" ]; then
+		echo "REGRESSION: dmesg reports on the series only:"
+		sed 's/^/  /' <<<"$new"
+		bad=1
+	fi
+fi
+echo "table: $md"
+exit $bad
