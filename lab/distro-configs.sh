@@ -125,8 +125,12 @@ run_one() {
 
 options() { grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$1" | sort; }
 
-exec > >(tee "$LAB_RESULTS/distro-configs.txt")
-printf '%-30s %-28s %-8s %-8s %s\n' config "options lost/changed" baseline patched "new in patched"
+# One block per config in $dir/rows, tagged with the series tree it was
+# made from, so that configs checked in separate runs add up to one table.
+tree=$(git -C "$LAB_TREE" rev-parse 'series^{tree}')
+mkdir -p "$dir/rows"
+header() { printf '%-30s %-28s %-8s %-8s %s\n' config "options lost/changed" baseline patched "new in patched"; }
+header
 bad=0
 for name in "${configs[@]}"; do
 	[ -f "$dir/configs/config.$name" ] ||
@@ -147,19 +151,36 @@ for name in "${configs[@]}"; do
 		pw="$(grep -c . <<<"$wp" || true)"
 		new=$(comm -13 <(echo "$wb") <(echo "$wp") | grep -c . || true)
 	fi
-	printf '%-30s %-28s %-8s %-8s %s\n' "$name" "$nlost${gone:+ (by design: $gone)}" "$bw" "$pw" "$new"
-	if [ "$nlost" != 0 ]; then
+	{
+		printf '%-30s %-28s %-8s %-8s %s\n' "$name" "$nlost${gone:+ (by design: $gone)}" "$bw" "$pw" "$new"
 		# shellcheck disable=SC2001	# one prefix per line
-		sed 's/^/    lost: /' <<<"$lost"
-		bad=1
-	fi
-	if [ "$new" != - ] && [ "$new" != 0 ]; then
-		comm -13 <(echo "$wb") <(echo "$wp") | sed 's/^/    /'
-		bad=1
-	fi
-	z=$(grep -E '^CONFIG_(ZONE_DEVICE|FS_DAX|DEV_DAX|TRANSPARENT_HUGEPAGE)=' "$p/.config" | sed 's/^CONFIG_//' | paste -sd' ' || true)
-	echo "    patched has: ${z:-none of ZONE_DEVICE, FS_DAX, DEV_DAX, TRANSPARENT_HUGEPAGE}"
+		[ "$nlost" = 0 ] || sed 's/^/    lost: /' <<<"$lost"
+		if [ "$new" != - ] && [ "$new" != 0 ]; then
+			comm -13 <(echo "$wb") <(echo "$wp") | sed 's/^/    /'
+		fi
+		z=$(grep -E '^CONFIG_(ZONE_DEVICE|FS_DAX|DEV_DAX|TRANSPARENT_HUGEPAGE)=' "$p/.config" | sed 's/^CONFIG_//' | paste -sd' ' || true)
+		echo "    patched has: ${z:-none of ZONE_DEVICE, FS_DAX, DEV_DAX, TRANSPARENT_HUGEPAGE}"
+		[ "$bw" = - ] || echo "    objects built: $(find "$p" -name '*.o' | wc -l)"
+	} | tee "$dir/rows/$name.txt.new"
+	{ echo "tree $tree"; cat "$dir/rows/$name.txt.new"; } >"$dir/rows/$name.txt"
+	rm -f "$dir/rows/$name.txt.new"
+	{ [ "$nlost" = 0 ] && { [ "$new" = - ] || [ "$new" = 0 ]; }; } || bad=1
 done
-sed 's/^/packages: /' "$dir/versions"
-sed 's/^/not available: /' "$dir/unavailable"
+
+# The table: every config checked so far; a block made from an older
+# series tree says so.
+{
+	header
+	for f in "$dir"/rows/*.txt; do
+		[ -f "$f" ] || continue
+		if [ "$(head -1 "$f")" = "tree $tree" ]; then
+			tail -n +2 "$f"
+		else
+			tail -n +2 "$f" | sed '1s/$/   (from an older series tree: run again)/'
+		fi
+	done
+	sed 's/^/packages: /' "$dir/versions"
+	sed 's/^/not available: /' "$dir/unavailable"
+} >"$LAB_RESULTS/distro-configs.txt"
+echo "table: $LAB_RESULTS/distro-configs.txt"
 exit $bad
