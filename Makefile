@@ -7,11 +7,12 @@
 #   make torture [KERNEL=patched|baseline|both] [TORTURE_SECONDS=N] [DEBUG=kasan]
 #   make profile OP=NAME [DEBUG=off]         instructions per kernel function
 #   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]  Debian's configs
+#   make lint                               shellcheck + checkpatch (check runs it)
 # V=1 prints the QEMU command line.
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs
+.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs lint
 
 deps:
 	@lab/deps.sh
@@ -27,6 +28,9 @@ tests:
 
 run: build tests
 	@lab/vm.sh -k $(KERNEL) -n demo -t 600 -- build/lab/demo
+
+lint:
+	@lab/lint.sh
 
 check:
 	@lab/check.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(qemu-system-x86 qemu-utils busybox-static bc bison flex
       libelf-dev libssl-dev cpio ccache ndctl daxctl xfsprogs fio rsync
-      liburing-dev libcap-dev kmod gcc make)
+      liburing-dev libcap-dev kmod gcc make shellcheck)
 [ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
 [ "${1:-}" = cross ] && pkgs+=(gcc-aarch64-linux-gnu gcc-powerpc64le-linux-gnu
 			       gcc-riscv64-linux-gnu gcc-s390x-linux-gnu)
