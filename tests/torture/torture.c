@@ -1486,7 +1486,8 @@ static void disable_racing_pin(struct worker *w)
 		TAP_RET(0, name, "stat %s: %s", dev, strerror(errno));
 	snprintf(sys, sizeof(sys), "/sys/dev/char/%u:%u", major(st.st_rdev),
 		 minor(st.st_rdev));
-	if (!realpath(sys, real) || !(nd = strrchr(real, '/')))
+	nd = realpath(sys, real) ? strrchr(real, '/') : NULL;
+	if (!nd)
 		TAP_RET(0, name, "cannot resolve %s", sys);
 	*nd = '\0';
 	nd = strrchr(real, '/');
