@@ -17,7 +17,7 @@
  * not a timing target) and that the data outside the removed range is
  * intact.
  */
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "hold.h"
 
 #include <limits.h>
