@@ -8,11 +8,12 @@
 #   make profile OP=NAME [DEBUG=off]         instructions per kernel function
 #   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]  Debian's configs
 #   make selftests [KERNEL=both|patched|baseline]  the kernel's mm selftests
+#   make lint                               shellcheck + checkpatch (check runs it)
 # V=1 prints the QEMU command line.
 KERNEL ?= patched
 export V DEBUG
 
-.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs selftests
+.PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs selftests lint
 
 deps:
 	@lab/deps.sh
@@ -28,6 +29,9 @@ tests:
 
 run: build tests
 	@lab/vm.sh -k $(KERNEL) -n demo -t 600 -- build/lab/demo
+
+lint:
+	@lab/lint.sh
 
 check:
 	@lab/check.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)

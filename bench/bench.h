@@ -17,17 +17,8 @@
 #ifndef BENCH_H
 #define BENCH_H
 
-/*
- * lab.h's test helpers are written against the kselftest harness, so it
- * comes first, although the benchmarks use only the plain helpers and
- * never the harness' own (unused here) runner.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
+/* lab.h's plain helpers; the kselftest harness is not needed here. */
 #include "lab.h"
-#pragma GCC diagnostic pop
 
 #include <sched.h>
 #include <sys/syscall.h>
@@ -130,9 +121,21 @@ static inline unsigned long bench_size(const char *s)
 	unsigned long v = strtoul(s, &end, 0);
 
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
 	}
 	return *end || end == s ? 0 : v;
 }

@@ -42,18 +42,41 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:f:e:dAl:s:o:i:k:c")) != -1) {
 		switch (opt) {
-		case 'n': bench_name = optarg; break;
-		case 'f': srcdev = optarg; break;
-		case 'e': env = optarg; break;
-		case 'd': kind = LAB_DEVDAX; break;
-		case 'A': anon = 1; break;
-		case 'l': len = bench_size(optarg); break;
-		case 's': align = bench_size(optarg); break;
-		case 'o': iosize = bench_size(optarg); break;
-		case 'i': iters = atoi(optarg); break;
-		case 'k': reps = bench_reps(optarg); break;
-		case 'c': cputime = 1; break;
-		default: usage();
+		case 'n':
+			bench_name = optarg;
+			break;
+		case 'f':
+			srcdev = optarg;
+			break;
+		case 'e':
+			env = optarg;
+			break;
+		case 'd':
+			kind = LAB_DEVDAX;
+			break;
+		case 'A':
+			anon = 1;
+			break;
+		case 'l':
+			len = bench_size(optarg);
+			break;
+		case 's':
+			align = bench_size(optarg);
+			break;
+		case 'o':
+			iosize = bench_size(optarg);
+			break;
+		case 'i':
+			iters = atoi(optarg);
+			break;
+		case 'k':
+			reps = bench_reps(optarg);
+			break;
+		case 'c':
+			cputime = 1;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!len || !align || !iosize || len % iosize || iosize % SZ_4K ||

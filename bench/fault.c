@@ -42,16 +42,35 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:e:dAHl:s:i:k:")) != -1) {
 		switch (opt) {
-		case 'n': bench_name = optarg; break;
-		case 'e': env = optarg; break;
-		case 'd': kind = LAB_DEVDAX; break;
-		case 'A': anon = 1; break;
-		case 'H': thp = 1; break;
-		case 'l': len = bench_size(optarg); break;
-		case 's': stride = bench_size(optarg); break;
-		case 'i': iters = atoi(optarg); break;
-		case 'k': reps = bench_reps(optarg); break;
-		default: usage();
+		case 'n':
+			bench_name = optarg;
+			break;
+		case 'e':
+			env = optarg;
+			break;
+		case 'd':
+			kind = LAB_DEVDAX;
+			break;
+		case 'A':
+			anon = 1;
+			break;
+		case 'H':
+			thp = 1;
+			break;
+		case 'l':
+			len = bench_size(optarg);
+			break;
+		case 's':
+			stride = bench_size(optarg);
+			break;
+		case 'i':
+			iters = atoi(optarg);
+			break;
+		case 'k':
+			reps = bench_reps(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!len || !stride || len % stride || iters < 1 || (!env == !anon))

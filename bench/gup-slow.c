@@ -39,9 +39,15 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:e:dc:l:s:b:k:")) != -1) {
 		switch (opt) {
-		case 'n': bench_name = optarg; break;
-		case 'e': env = optarg; break;
-		case 'd': kind = LAB_DEVDAX; break;
+		case 'n':
+			bench_name = optarg;
+			break;
+		case 'e':
+			env = optarg;
+			break;
+		case 'd':
+			kind = LAB_DEVDAX;
+			break;
 		case 'c':
 			if (!strcmp(optarg, "get"))
 				cmd = GUP_BASIC_TEST;
@@ -50,11 +56,20 @@ int main(int argc, char **argv)
 			else
 				usage();
 			break;
-		case 'l': len = bench_size(optarg); break;
-		case 's': align = bench_size(optarg); break;
-		case 'b': batch = atoi(optarg); break;
-		case 'k': reps = bench_reps(optarg); break;
-		default: usage();
+		case 'l':
+			len = bench_size(optarg);
+			break;
+		case 's':
+			align = bench_size(optarg);
+			break;
+		case 'b':
+			batch = atoi(optarg);
+			break;
+		case 'k':
+			reps = bench_reps(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!env || !cmd || !len || !align || len % SZ_4K || batch < 1)

@@ -17,8 +17,8 @@
  * under -icount; this counts every instruction, and the plugin does not
  * change the guest's own instruction count.
  *
- * Debian's QEMU 7.2 ships no plugin header, so the few entry points used
- * here are declared below, as its API version 1 defines them.
+ * Debian's QEMU 7.2 ships no plugin header: qemu-plugin.h declares the
+ * few entry points used here.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -26,23 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EXPORT __attribute__((visibility("default")))
-
-typedef uint64_t qemu_plugin_id_t;
-struct qemu_plugin_tb;
-struct qemu_info;	/* not looked at */
-enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
-typedef void (*tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
-typedef void (*vcpu_udata_cb_t)(unsigned int vcpu, void *udata);
-typedef void (*udata_cb_t)(qemu_plugin_id_t id, void *udata);
-
-void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, tb_trans_cb_t cb);
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, vcpu_udata_cb_t cb,
-					  enum qemu_plugin_cb_flags flags, void *udata);
-void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, udata_cb_t cb, void *udata);
-size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
-uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
-void qemu_plugin_outs(const char *string);
+#include "qemu-plugin.h"
 
 EXPORT int qemu_plugin_version = 1;
 

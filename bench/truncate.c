@@ -37,8 +37,12 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "n:e:o:l:s:k:")) != -1) {
 		switch (opt) {
-		case 'n': bench_name = optarg; break;
-		case 'e': env = optarg; break;
+		case 'n':
+			bench_name = optarg;
+			break;
+		case 'e':
+			env = optarg;
+			break;
 		case 'o':
 			if (!strcmp(optarg, "truncate"))
 				punch = 0;
@@ -49,10 +53,17 @@ int main(int argc, char **argv)
 			else
 				usage();
 			break;
-		case 'l': len = bench_size(optarg); break;
-		case 's': stride = bench_size(optarg); break;
-		case 'k': reps = bench_reps(optarg); break;
-		default: usage();
+		case 'l':
+			len = bench_size(optarg);
+			break;
+		case 's':
+			stride = bench_size(optarg);
+			break;
+		case 'k':
+			reps = bench_reps(optarg);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!env || punch < 0 || !len || !stride || len % stride)

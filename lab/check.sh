@@ -1,6 +1,6 @@
 #!/bin/bash
-# make check: build the kernels and the tests, run the regression suite in
-# the guest on each kernel and judge the results.
+# make check: lint (lab/lint.sh), build the kernels and the tests, run the
+# regression suite in the guest on each kernel and judge the results.
 #   check.sh [patched|baseline|both]      (default both: the contract
 #                                          tests need the baseline too)
 # Prints "N skipped", then ends with the line "N passed, N failed", which
@@ -25,6 +25,14 @@ hostcheck() {	# hostcheck NAME CMD...: a host-side step counted as a test
 		host_fail=$((host_fail + 1))
 	fi
 }
+
+# Lint first, in seconds: findings stop the check before anything is built.
+hostcheck "lint (make lint)" "$LAB_TOP"/lab/lint.sh
+if [ "$host_fail" != 0 ]; then
+	note "make lint failed: fix its findings above; no kernel was built or run"
+	echo "$host passed, $host_fail failed"
+	exit 1
+fi
 
 for k in "${kernels[@]}"; do
 	hostcheck "build $k kernel" "$LAB_TOP"/lab/build.sh "$k"

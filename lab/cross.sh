@@ -31,9 +31,13 @@ build_objs() {
 	mkdir -p "$out"
 	local mk=(make -s -C "$src" O="$out" ARCH="$arch" CROSS_COMPILE="${cross[$arch]}"
 		  CC="ccache ${cross[$arch]}gcc" -j"$LAB_JOBS")
+	local enable=() opt
+	for opt in "${dax_opts[@]}"; do
+		enable+=(-e "$opt")
+	done
 	if [ ! -f "$out/.config" ]; then
 		"${mk[@]}" "${defconfig[$arch]}" >/dev/null
-		"$src"/scripts/config --file "$out/.config" $(printf -- '-e %s ' "${dax_opts[@]}")
+		"$src"/scripts/config --file "$out/.config" "${enable[@]}"
 		"${mk[@]}" olddefconfig >/dev/null
 	fi
 	# Options the architecture cannot have (riscv loses ZONE_DEVICE with

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(qemu-system-x86 qemu-utils busybox-static bc bison flex
       libelf-dev libssl-dev cpio ccache ndctl daxctl xfsprogs fio rsync
-      liburing-dev libcap-dev kmod gcc make)
+      liburing-dev libcap-dev kmod gcc make shellcheck)
 [ "${1:-}" = bench ] && pkgs+=(gnuplot-nox)
 # mm selftests: migration and ksm_tests link libnuma; on-fault-limit
 # runs as nobody through sudo.

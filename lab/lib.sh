@@ -43,6 +43,7 @@ check_kernel_name() {
 }
 
 # Set the array "kernels" from a "both|patched|baseline" argument.
+# shellcheck disable=SC2034  # the caller's variable
 select_kernels() {
 	case $1 in
 	both) kernels=(patched baseline) ;;

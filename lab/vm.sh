@@ -83,6 +83,7 @@ append+=" transparent_hugepage=madvise"	# as Debian kernels default; DAX ignores
 append+=" rcupdate.rcu_cpu_stall_timeout=300"
 append+="${LAB_APPEND:+ $LAB_APPEND}"
 
+# shellcheck disable=SC2054  # QEMU's options are comma-separated
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none -serial mon:stdio
       -machine pc,nvdimm=on -cpu max -smp "${LAB_SMP:-1}"
       -m "${LAB_MEM:-2G}",slots=8,maxmem=16G
@@ -103,6 +104,7 @@ for nv in "${nvdimms[@]}"; do
 done
 accel=$("$LAB_TOP"/lab/accel.sh)
 qemu+=(-accel "$accel")
+# shellcheck disable=SC2054  # as above
 [ $icount = 0 ] || qemu+=(-icount shift=0,sleep=off)
 [ -z "${LAB_QEMU_PLUGIN:-}" ] || qemu+=(-plugin "$LAB_QEMU_PLUGIN")
 

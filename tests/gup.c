@@ -8,8 +8,7 @@
  * it is measured, not assumed.  The one difference is vmsplice() of FS
  * DAX memory, which the series answers with a copy (see below).
  */
-#include "kselftest_harness.h"
-#include "lab.h"
+#include "lab_harness.h"
 
 #include <liburing.h>
 #include <sys/uio.h>

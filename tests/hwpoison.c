@@ -16,8 +16,7 @@
  * never handed to another file; device DAX tests poison the last
  * alignment-sized chunk of the device, which other tests do not use.
  */
-#include "kselftest_harness.h"
-#include "lab.h"
+#include "lab_harness.h"
 
 #include <limits.h>
 #include <setjmp.h>

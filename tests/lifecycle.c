@@ -15,8 +15,7 @@
  *  - PMD-mapped FS DAX memory is one order-9 folio.
  * The others hold on both kernels.
  */
-#include "kselftest_harness.h"
-#include "lab.h"
+#include "lab_harness.h"
 
 #include <sys/wait.h>
 

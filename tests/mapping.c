@@ -8,8 +8,7 @@
  * contract_* tests check a rule the series introduces and must fail on
  * the baseline; the others hold on both kernels.
  */
-#include "kselftest_harness.h"
-#include "lab.h"
+#include "lab_harness.h"
 
 #include <sys/wait.h>
 

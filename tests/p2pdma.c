@@ -11,8 +11,7 @@
  * the series a free P2PDMA page has refcount 0; the baseline resets freed
  * pages to refcount 1.
  */
-#include "kselftest_harness.h"
-#include "lab.h"
+#include "lab_harness.h"
 
 #include <limits.h>
 #include <signal.h>

@@ -11,7 +11,7 @@
  * carries one mapcount and one reference per mapping (the baseline keeps
  * DAX pages out of rmap: mapcount 0, refcount 1).
  */
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "hold.h"
 
 #include <limits.h>

@@ -40,10 +40,11 @@ gup_case() {
 	# nothing: "truncated (size: 0)".
 	local run
 	run=$(sed -n '/^## gup_test/h; /^## gup_test/!H; ${x;p}' "$log")
-	local failed=$(grep -c '^not ok' <<<"$run")
-	local passed=$(grep -c '^ok' <<<"$run")
-	local empty=$(grep -c 'truncated (size: 0)' <<<"$run")
-	local short=$(grep -c 'runcated' <<<"$run")
+	local failed passed empty short
+	failed=$(grep -c '^not ok' <<<"$run")
+	passed=$(grep -c '^ok' <<<"$run")
+	empty=$(grep -c 'truncated (size: 0)' <<<"$run")
+	short=$(grep -c 'runcated' <<<"$run")
 	if { [ "$expect" = works ] && [ "$passed" -gt 0 ] && [ "$failed" = 0 ] && [ "$short" = 0 ]; } ||
 	   { [ "$expect" = refused ] && { [ "$failed" -gt 0 ] || [ "$empty" -gt 0 ]; }; }; then
 		echo "ok 0 gup_test.$name"
@@ -66,7 +67,8 @@ gup_suite() {
 		rm -f "$f"
 	done
 	for dax in "$LAB_DEVDAX2M" "$LAB_DEVDAX4K"; do
-		local n=devdax$([ "$dax" = "$LAB_DEVDAX2M" ] && echo 2m || echo 4k)
+		local n
+		n=devdax$([ "$dax" = "$LAB_DEVDAX2M" ] && echo 2m || echo 4k)
 		gup_case $n.get_fast works -u -S -m 8 -f "$dax"
 		gup_case $n.pin_fast works -a -S -m 8 -f "$dax"
 		gup_case $n.get_slow works -U -S -m 8 -f "$dax"

@@ -17,7 +17,7 @@
  * not a timing target) and that the data outside the removed range is
  * intact.
  */
-#include "kselftest_harness.h"
+#include "lab_harness.h"
 #include "hold.h"
 
 #include <limits.h>
@@ -682,7 +682,7 @@ FIXTURE_SETUP(umount)
 
 	ret = run_mkfs(variant->mkfs, dev);
 	ASSERT_EQ(0, ret) TH_LOG("%s %s exited with %d", variant->mkfs[0], dev, ret);
-	strcpy(self->mnt, "/tmp/lab-umount.XXXXXX");
+	snprintf(self->mnt, sizeof(self->mnt), "/tmp/lab-umount.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->mnt)) TH_LOG("mkdtemp: %s", strerror(errno));
 	ASSERT_EQ(0, mount(dev, self->mnt, variant->fs, 0, "dax=always"))
 		TH_LOG("mount -t %s -o dax=always %s: %s", variant->fs, dev, strerror(errno));

@@ -10,8 +10,7 @@
  *
  * Behavioural.  Not run on the baseline, whose warning would fail the run.
  */
-#include "kselftest_harness.h"
-#include "lab.h"
+#include "lab_harness.h"
 
 #include <linux/userfaultfd.h>
 #include <sys/syscall.h>

@@ -5,6 +5,7 @@
  * look at.  The interface is described in lab_probe.h.
  */
 
+#include <linux/bits.h>
 #include <linux/debugfs.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -671,7 +672,7 @@ out:
 }
 
 /* fs/dax.c's entry encoding: bit 1 of the value marks a PMD entry. */
-#define LAB_DAX_PMD	(1UL << 1)
+#define LAB_DAX_PMD	BIT(1)
 
 static long lab_dax_entries(void __user *uarg)
 {
