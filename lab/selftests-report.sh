@@ -11,8 +11,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || die "usage: selftests-report.sh patched|baseline..."
 
-rows=$(mktemp)
-trap 'rm -f "$rows"' EXIT
+rows=$(mktemp) subs=$(mktemp)
+trap 'rm -f "$rows" "$subs"' EXIT
 for k in "$@"; do
 	check_kernel_name "$k"
 	dir=$LAB_RESULTS/$k/selftests/mm
@@ -24,10 +24,25 @@ for k in "$@"; do
 		# [# SKIP]" or "not ok N CMD # exit=R" closes it.  The reason
 		# is the last line of the test's output that says skip, else
 		# its last line.
-		awk -v k="$k" -v c="$cat" '
-			/^# running / { why = ""; skipwhy = ""; n++; next }
+		awk -v k="$k" -v c="$cat" -v subs="$subs" '
+			/^# running / { why = ""; skipwhy = ""; subskip = ""; sp = sf = ss = 0; n++; next }
 			/^# -+$/ || /^# \[(PASS|SKIP|FAIL)\]$/ { next }
 			/^# exit status / { status = $4; next }
+			# A subtest of the program (its own TAP, indented by "# ").
+			/^# (not )?ok [0-9]+ / {
+				# Keep the number: names such as "Should have
+				# worked" repeat, the order does not change.
+				t = substr($0, 3); sst = ($1 == "#" && $2 == "ok") ? "PASS" : "FAIL"
+				sub(/^(not )?ok /, "#", t)
+				if (match(t, / # [Ss][Kk][Ii][Pp]/)) {
+					sst = "SKIP"
+					if (subskip == "") subskip = substr(t, RSTART + 8)
+					t = substr(t, 1, RSTART - 1)
+				}
+				sub(/ # .*/, "", t)
+				if (sst == "PASS") sp++; else if (sst == "FAIL") sf++; else ss++
+				sub_[++nsub] = t "\t" sst
+			}
 			/^# / { line = substr($0, 3); gsub(/\t/, " ", line)
 				if (line != "") why = line
 				if (line ~ /[Ss][Kk][Ii][Pp]/) skipwhy = line
@@ -39,15 +54,20 @@ for k in "$@"; do
 				sub(/ # exit=[0-9]+$/, "", name)
 				r = (st == "SKIP" && skipwhy != "") ? skipwhy : why
 				if (st == "PASS") r = ""
+				if (st == "PASS" && ss) r = "subtests skipped, e.g.: " subskip
 				if (length(r) > 110) r = substr(r, 1, 107) "..."
-				printf "%s\t%s: %s\t%s\t%s\n", k, c, name, st, r
+				cnt = (sp + sf + ss) ? sprintf("%d/%d/%d", sp, sf, ss) : ""
+				printf "%s\t%s: %s\t%s\t%s\t%s\n", k, c, name, st, r, cnt
+				for (i = 1; i <= nsub; i++)
+					printf "%s\t%s: %s: %s\n", k, c, name, sub_[i] >> subs
+				nsub = 0
 				done++
 			}
 			END {
 				if (status == 124 || status == 137)
-					printf "%s\t%s: (category)\tFAIL\ttimed out after %d of its tests\n", k, c, done
+					printf "%s\t%s: (category)\tFAIL\ttimed out after %d of its tests\t\n", k, c, done
 				else if (done == 0)
-					printf "%s\t%s: (category)\tFAIL\tno result (exit status %s)\n", k, c, status
+					printf "%s\t%s: (category)\tFAIL\tno result (exit status %s)\t\n", k, c, status
 			}' "$log"
 	done
 	# The hmm category's direct run of hmm-tests (run-mm-selftests.sh).
@@ -68,15 +88,18 @@ bad=0
 	echo "TCG guest with 4G and two NUMA nodes (numa=fake=2).  Rule: every test that"
 	echo "passes on the baseline passes on the series."
 	echo
-	printf '| test |'; for k in "$@"; do printf ' %s |' "$k"; done; echo ' why (fail or skip) |'
-	printf '|---|'; for _ in "$@"; do printf -- '---|'; done; echo '---|'
+	echo "A program's subtests (its own TAP) are counted as passed/failed/skipped"
+	echo "per kernel; the rule holds for them too."
+	echo
+	printf '| test |'; for k in "$@"; do printf ' %s | subtests |' "$k"; done; echo ' why (fail or skip) |'
+	printf '|---|'; for _ in "$@"; do printf -- '---|---|'; done; echo '---|'
 	cut -f2 "$rows" | awk '!seen[$0]++' | while IFS= read -r t; do
 		printf '| %s |' "$t"
 		why=""
 		for k in "$@"; do
 			r=$(awk -F'\t' -v k="$k" -v t="$t" '$1 == k && $2 == t' "$rows" | head -1)
 			st=$(cut -f3 <<<"$r")
-			printf ' %s |' "${st:-(none)}"
+			printf ' %s | %s |' "${st:-(none)}" "$(cut -f5 <<<"$r")"
 			w=$(cut -f4 <<<"$r")
 			[ -z "$w" ] || why+="${why:+; }$k: $w"
 		done
@@ -108,6 +131,13 @@ if [ $# = 2 ]; then
 		<(awk -F'\t' -v k=$base '$1 == k && $3 == "PASS" { print $2 "\tPASS" }' "$rows" | sort) \
 		<(awk -F'\t' -v k=$pat '$1 == k { print $2 "\t" $3 }' "$rows" | sort) |
 		awk -F'\t' '$3 != "PASS" { print $1 }')
+	# Subtests: a program can run several times in a category (with other
+	# arguments each time), so compare how many times each passes.
+	subreg=$(awk -F'\t' -v b=$base -v p=$pat '
+		$3 == "PASS" { n[$1 "\t" $2]++; names[$2] = 1 }
+		END { for (t in names) if (n[b "\t" t] > n[p "\t" t])
+			printf "%s (passes %d times on the baseline, %d on the series)\n", t, n[b "\t" t], n[p "\t" t] }' "$subs" | sort)
+	regress+=${subreg:+${regress:+$'\n'}$subreg}
 	if [ -n "$regress" ]; then
 		echo "REGRESSION: passes on the baseline, not on the series:"
 		sed 's/^/  /' <<<"$regress"
@@ -118,14 +148,18 @@ fi
 # dmesg: the guest's reports, normalised; the series may add none.
 hits() {
 	local f=$LAB_RESULTS/$1/selftests/dmesg
-	[ -f "$f" ] || { echo "(no dmesg)"; return; }
+	[ -f "$f" ] || { echo "no dmesg: the guest did not finish"; return; }
 	"$LAB_TOP"/lab/scan-dmesg.sh "$f" 2>&1 | sed -E 's/^[0-9]+:\[ *[0-9.]+\] //; s/ *\[[^]]*\]$//; s/(CPU|PID): [0-9]+/\1: N/g' | sort -u || true
 }
 for k in "$@"; do
 	h=$(hits "$k")
-	echo "guest dmesg of $k: ${h:+$(wc -l <<<"$h") report line(s)}${h:-clean}"
-	[ -z "$h" ] || sed 's/^/  /' <<<"$h"
-	{ echo "guest dmesg of $k: ${h:-clean}"; echo; } >>"$md"
+	if [ -z "$h" ]; then
+		echo "guest dmesg of $k: clean" | tee -a "$md"
+	else
+		echo "guest dmesg of $k: $(wc -l <<<"$h") report line(s):" | tee -a "$md"
+		sed 's/^/    /' <<<"$h" | tee -a "$md"
+	fi
+	echo >>"$md"
 done
 if [ $# = 2 ]; then
 	new=$(comm -13 <(hits baseline) <(hits patched) || true)
