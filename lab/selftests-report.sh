@@ -19,7 +19,7 @@ for k in "$@"; do
 	[ -d "$dir" ] || die "no mm selftest results for $k in $dir"
 	for log in "$dir"/*.log; do
 		cat=$(basename "$log" .log)
-		[ "$cat" != env ] || continue
+		case $cat in env | hmm-direct) continue ;; esac
 		# run_vmtests.sh: "# running CMD" opens a test, "ok N CMD
 		# [# SKIP]" or "not ok N CMD # exit=R" closes it.  The reason
 		# is the last line of the test's output that says skip, else
@@ -76,6 +76,12 @@ for k in "$@"; do
 		grep -qx '# exit status 0' "$dir/hmm-direct.log" && st=PASS
 		printf '%s\thmm: hmm-tests (run directly, test_hmm built in)\t%s\t%s\n' "$k" "$st" \
 			"$(grep -m1 '^# Totals' "$dir/hmm-direct.log" || echo 'no totals')"
+		awk -v k="$k" '/^(not )?ok [0-9]+ / {
+			st = ($1 == "ok") ? "PASS" : "FAIL"; t = $0
+			sub(/^(not )?ok [0-9]+ /, "", t)
+			if (t ~ / # SKIP/) st = "SKIP"
+			sub(/ # .*/, "", t)
+			printf "%s\thmm: hmm-tests: %s\t%s\n", k, t, st }' "$dir/hmm-direct.log" >>"$subs"
 	fi
 done >"$rows"
 
