@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * References held outside a mapping (a GUP reference or pin through the
- * probe, a pipe buffer from vmsplice), and the forked worker that runs an
- * operation which may have to wait for them.  Plain helpers, no harness:
+ * probe, a pipe buffer from vmsplice, a MSG_ZEROCOPY send queued on a
+ * TCP connection), and the forked worker that runs an operation which
+ * may have to wait for them.  Plain helpers, no harness:
  * used by truncate.c and reflink.c.
  */
 #ifndef LAB_HOLD_H
@@ -10,8 +11,11 @@
 
 #include "lab.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -20,13 +24,99 @@
 
 /* ---- held references --------------------------------------------------- */
 
-enum ref_kind { REF_GET, REF_PIN, REF_PIPE };
+enum ref_kind { REF_GET, REF_PIN, REF_PIPE, REF_ZEROCOPY };
 
 struct held_ref {
 	enum ref_kind kind;
 	int hold;		/* probe handle, or -1 */
 	int pipefd[2];		/* vmsplice pipe, or -1 */
+	int tx, rx;		/* stalled TCP connection, or -1 */
 };
+
+/* What the stalled connection carries before the page. */
+#define TCP_FILLER	(64 * 1024)
+
+/*
+ * A TCP connection over loopback whose receiver does not read: once its
+ * small buffer is full, what is sent on @tx stays queued in the sender.
+ * TCP_FILLER bytes of zeroes are sent first to get there.  MSG_ZEROCOPY
+ * is enabled on @tx.  0 or -errno; on failure both are -1.
+ */
+static inline int tcp_stalled_pair(int *tx, int *rx)
+{
+	static const char filler[TCP_FILLER];
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int lst, small = 4096, big = 1 << 20, one = 1, err = 0;
+
+	*tx = *rx = -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lst < 0)
+		return -errno;
+	/* The accepted socket inherits the listener's receive buffer. */
+	if (setsockopt(lst, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) ||
+	    bind(lst, (struct sockaddr *)&a, len) || listen(lst, 1) ||
+	    getsockname(lst, (struct sockaddr *)&a, &len))
+		goto fail;
+	*tx = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*tx < 0)
+		goto fail;
+	/* Room for the filler and the page while the receiver is full. */
+	if (setsockopt(*tx, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) &&
+	    setsockopt(*tx, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)))
+		goto fail;
+	if (setsockopt(*tx, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) ||
+	    connect(*tx, (struct sockaddr *)&a, len))
+		goto fail;
+	*rx = accept4(lst, NULL, NULL, SOCK_CLOEXEC);
+	if (*rx < 0)
+		goto fail;
+	if (send(*tx, filler, sizeof(filler), MSG_DONTWAIT) != (ssize_t)sizeof(filler)) {
+		err = errno ? -errno : -EAGAIN;
+		goto out;
+	}
+	close(lst);
+	return 0;
+fail:
+	err = -errno;
+out:
+	close(lst);
+	if (*tx >= 0)
+		close(*tx);
+	if (*rx >= 0)
+		close(*rx);
+	*tx = *rx = -1;
+	return err;
+}
+
+/*
+ * Read what the stalled connection carried: the filler, then 4K into
+ * @buf.  Gives up after 10 s without data.  0 or -errno.
+ */
+static inline int tcp_drain(int rx, void *buf)
+{
+	struct timeval tmo = { 10, 0 };
+	static char sink[TCP_FILLER];
+	size_t got = 0, want = TCP_FILLER + SZ_4K, off;
+	ssize_t n;
+
+	if (setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)))
+		return -errno;
+	while (got < want) {
+		if (got < TCP_FILLER)
+			n = read(rx, sink + got, TCP_FILLER - got);
+		else
+			n = read(rx, (char *)buf + (got - TCP_FILLER), want - got);
+		if (n <= 0)
+			return n < 0 ? -errno : -EPIPE;
+		got += n;
+	}
+	for (off = 0; off < TCP_FILLER; off++)
+		if (sink[off])
+			return -EBADMSG;
+	return 0;
+}
 
 static inline const char *ref_kind_name(enum ref_kind kind)
 {
@@ -34,14 +124,21 @@ static inline const char *ref_kind_name(enum ref_kind kind)
 	case REF_GET: return "GUP reference";
 	case REF_PIN: return "pin";
 	case REF_PIPE: return "pipe buffer";
+	case REF_ZEROCOPY: return "zerocopy send";
 	}
 	return "?";
+}
+
+/* A pipe or a connection carries the page's data, which is checked. */
+static inline bool ref_carries_data(enum ref_kind kind)
+{
+	return kind == REF_PIPE || kind == REF_ZEROCOPY;
 }
 
 static inline void held_ref_init(struct held_ref *r, enum ref_kind kind)
 {
 	r->kind = kind;
-	r->hold = r->pipefd[0] = r->pipefd[1] = -1;
+	r->hold = r->pipefd[0] = r->pipefd[1] = r->tx = r->rx = -1;
 }
 
 /* Take a reference of @r->kind on the 4K page at @addr; 0 or -errno. */
@@ -50,12 +147,20 @@ static inline int held_ref_take(struct held_ref *r, int probe, void *addr)
 	struct iovec iov = { addr, SZ_4K };
 	int ret;
 
-	if (r->kind != REF_PIPE) {
+	if (r->kind == REF_GET || r->kind == REF_PIN) {
 		ret = lab_hold(probe, addr, SZ_4K,
 			       r->kind == REF_PIN ? LAB_HOLD_PIN | LAB_HOLD_WRITE : 0);
 		if (ret >= 0)
 			r->hold = ret;
 		return ret < 0 ? ret : 0;
+	}
+	if (r->kind == REF_ZEROCOPY) {
+		ret = tcp_stalled_pair(&r->tx, &r->rx);
+		if (ret)
+			return ret;
+		if (send(r->tx, addr, SZ_4K, MSG_ZEROCOPY | MSG_DONTWAIT) != (ssize_t)SZ_4K)
+			return errno ? -errno : -EIO;
+		return 0;
 	}
 	if (pipe2(r->pipefd, O_CLOEXEC))
 		return -errno;
@@ -65,8 +170,8 @@ static inline int held_ref_take(struct held_ref *r, int probe, void *addr)
 }
 
 /*
- * Drop the reference.  A pipe is read first: the 4K it carried go to
- * @buf.  Returns 0 or -errno.
+ * Drop the reference.  A pipe or connection is read first: the 4K it
+ * carried go to @buf.  Returns 0 or -errno.
  */
 static inline int held_ref_drop(struct held_ref *r, int probe, void *buf)
 {
@@ -74,10 +179,17 @@ static inline int held_ref_drop(struct held_ref *r, int probe, void *buf)
 	ssize_t n;
 	int err = 0;
 
-	if (r->kind != REF_PIPE) {
+	if (r->kind == REF_GET || r->kind == REF_PIN) {
 		if (r->hold >= 0)
 			err = lab_release(probe, r->hold);
 		r->hold = -1;
+		return err;
+	}
+	if (r->kind == REF_ZEROCOPY) {
+		err = tcp_drain(r->rx, buf);
+		close(r->tx);
+		close(r->rx);
+		r->tx = r->rx = -1;
 		return err;
 	}
 	while (got < SZ_4K) {
@@ -103,7 +215,11 @@ static inline void held_ref_cleanup(struct held_ref *r, int probe)
 		close(r->pipefd[0]);
 	if (r->pipefd[1] >= 0)
 		close(r->pipefd[1]);
-	r->hold = r->pipefd[0] = r->pipefd[1] = -1;
+	if (r->tx >= 0)
+		close(r->tx);
+	if (r->rx >= 0)
+		close(r->rx);
+	r->hold = r->pipefd[0] = r->pipefd[1] = r->tx = r->rx = -1;
 }
 
 /* ---- the waiting operation runs in a forked worker ---------------------- */

@@ -694,6 +694,7 @@ FIXTURE_VARIANT(held_clone) { enum ref_kind kind; };
 FIXTURE_VARIANT_ADD(held_clone, get) { .kind = REF_GET };
 FIXTURE_VARIANT_ADD(held_clone, pin) { .kind = REF_PIN };
 FIXTURE_VARIANT_ADD(held_clone, pipe) { .kind = REF_PIPE };
+FIXTURE_VARIANT_ADD(held_clone, zerocopy) { .kind = REF_ZEROCOPY };
 
 FIXTURE_SETUP(held_clone)
 {
@@ -793,8 +794,9 @@ TEST_F_TIMEOUT(held_clone, cow_under_held_pmd_then_clone_pte_faults, 120)
 	ret = held_ref_drop(&self->ref, self->probe, buf);
 	ASSERT_EQ(0, ret) TH_LOG("dropping the %s: %s", ref_kind_name(variant->kind),
 				 strerror(-ret));
-	if (variant->kind == REF_PIPE)
-		EXPECT_TRUE(lab_page_is(buf, 5, 4)) TH_LOG("the pipe lost page 5's data");
+	if (ref_carries_data(variant->kind))
+		EXPECT_TRUE(lab_page_is(buf, 5, 4)) TH_LOG("the %s lost page 5's data",
+							   ref_kind_name(variant->kind));
 	EXPECT_TRUE(lab_page_is(self->md + 5 * SZ_4K, 5, 4)) TH_LOG("dst page 5 changed");
 	EXPECT_TRUE(pread_is(self->dst, 5, 5, 4)) TH_LOG("dst page 5 changed (pread)");
 
@@ -861,8 +863,9 @@ static void held_clone_op(struct __test_metadata *_metadata,
 		TH_LOG("%s still waited %d ms after the release, while dst maps the page (state %c)",
 		       what, LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code) TH_LOG("%s: %s", what, code_str(self->w.code));
-	if (kind == REF_PIPE)
-		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the pipe lost page 0's data");
+	if (ref_carries_data(kind))
+		EXPECT_TRUE(lab_page_is(buf, 0, 4)) TH_LOG("the %s lost page 0's data",
+							   ref_kind_name(kind));
 	for (pg = 0; pg < 16; pg++)
 		ASSERT_TRUE(lab_page_is(self->md + pg * SZ_4K, pg, 4))
 			TH_LOG("dst page %zu changed by the %s of src", pg, what);

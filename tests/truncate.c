@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Truncate, punch hole and unmount of FS DAX files while a page is still
- * referenced (a GUP reference, a pin, or a pipe buffer from vmsplice).
+ * referenced (a GUP reference, a pin, a pipe buffer from vmsplice, or a
+ * queued MSG_ZEROCOPY send).
  *
  * The filesystem must break the layout: unmap the page, wait until it is
  * idle, and only then give the block back.  Both kernels wait in truncate
@@ -182,7 +183,7 @@ static bool take_ref(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ret) TH_LOG("probe page info: %s", strerror(-ret));
 	ASSERT_TRUE(!!(info.flags & LAB_PAGE_ZONE_DEVICE))
 		TH_LOG("page %zu is not ZONE_DEVICE memory (flags %#x)", pg, info.flags);
-	if (kind != REF_PIPE)
+	if (!ref_carries_data(kind))
 		ASSERT_LT(before.folio_refcount, info.folio_refcount)
 			TH_LOG("held page %zu has refcount %d, as before the %s; the reference did not land on the page",
 			       pg, info.folio_refcount, ref_kind_name(kind));
@@ -200,7 +201,7 @@ static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self
 {
 	uint32_t buf[SZ_4K / sizeof(uint32_t)];
 	bool early, landed;
-	int closefds[3];
+	int closefds[5];
 	char state;
 	int err;
 
@@ -208,8 +209,10 @@ static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self
 	closefds[0] = self->probe;
 	closefds[1] = self->ref.pipefd[0];
 	closefds[2] = self->ref.pipefd[1];
+	closefds[3] = self->ref.tx;
+	closefds[4] = self->ref.rx;
 
-	self->w = worker_start(fn, arg, closefds, 3);
+	self->w = worker_start(fn, arg, closefds, 5);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the %s worker", what);
 	early = worker_wait(&self->w, HELD_MS);
 	state = early ? '-' : lab_proc_state(self->w.pid);
@@ -222,10 +225,10 @@ static void held_op(struct __test_metadata *_metadata, FIXTURE_DATA(trunc) *self
 			TH_LOG("%s returned (%s) while page %zu was still referenced; it must wait until the page is idle",
 			       what, code_str(self->w.code), held);
 	ASSERT_EQ(0, err) TH_LOG("dropping the %s: %s", ref_kind_name(kind), strerror(-err));
-	if (kind == REF_PIPE)
+	if (ref_carries_data(kind))
 		EXPECT_TRUE(lab_page_is(buf, held, 1))
-			TH_LOG("the pipe buffer of page %zu no longer held the file data after %s",
-			       held, what);
+			TH_LOG("the %s of page %zu no longer carried the file data after %s",
+			       ref_kind_name(kind), held, what);
 	ASSERT_TRUE(self->w.done)
 		TH_LOG("%s still had not completed %d ms after the reference was dropped (worker state %c)",
 		       what, LIVE_MS, lab_proc_state(self->w.pid));
@@ -287,6 +290,11 @@ TEST_F_TIMEOUT(trunc, truncate_keeps_pipe_buffer_data, 60)
 	truncate_held(_metadata, self, REF_PIPE);
 }
 
+TEST_F_TIMEOUT(trunc, truncate_keeps_zerocopy_send_data, 60)
+{
+	truncate_held(_metadata, self, REF_ZEROCOPY);
+}
+
 TEST_F_TIMEOUT(trunc, punch_hole_waits_for_get, 60)
 {
 	punch_held(_metadata, self, REF_GET);
@@ -300,6 +308,11 @@ TEST_F_TIMEOUT(trunc, punch_hole_waits_for_pin, 60)
 TEST_F_TIMEOUT(trunc, punch_hole_keeps_pipe_buffer_data, 60)
 {
 	punch_held(_metadata, self, REF_PIPE);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_keeps_zerocopy_send_data, 60)
+{
+	punch_held(_metadata, self, REF_ZEROCOPY);
 }
 
 /* Truncate to half with a page of the removed half pinned. */
@@ -493,6 +506,112 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_pipe_completes, 60)
 		       LIVE_MS, lab_proc_state(self->w.pid));
 	ASSERT_EQ(0, self->w.code)
 		TH_LOG("worker: %s (EBADMSG: the pipe lost the data)", code_str(self->w.code));
+}
+
+/*
+ * Contract: a MSG_ZEROCOPY send of an FS DAX page queues a copy.  A
+ * zerocopy skb keeps its pages until the peer has read the data, which a
+ * peer may never do: like a pipe buffer, it would let any user hold a
+ * block of a file for good.  The baseline queues the page itself: its
+ * refcount rises and a write made after the send goes out with the data.
+ */
+TEST_F_TIMEOUT(trunc, contract_zerocopy_send_copies_fs_dax_page, 60)
+{
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	struct lab_page_info before, held;
+	char *page = self->map + 3 * SZ_4K;
+	int ret;
+
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
+	held_ref_init(&self->ref, REF_ZEROCOPY);
+	ret = held_ref_take(&self->ref, self->probe, page);
+	ASSERT_EQ(0, ret) TH_LOG("zerocopy send over loopback: %s", strerror(-ret));
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
+	lab_fill_page(page, 3, 7);	/* after the send */
+	ret = held_ref_drop(&self->ref, self->probe, buf);
+	ASSERT_EQ(0, ret) TH_LOG("reading the connection: %s", strerror(-ret));
+
+	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
+		TH_LOG("the queued send holds the FS DAX page: refcount %d -> %d",
+		       before.folio_refcount, held.folio_refcount);
+	EXPECT_TRUE(lab_page_is(buf, 3, 1))
+		TH_LOG("the peer got a write made after the send: the socket held the page, not a copy");
+}
+
+/*
+ * A task that queues a page of a file in its own zerocopy send, which its
+ * own receiver has not read, then closes and unlinks the file: eviction
+ * must not wait for the task's own socket.  If it does, the test reads
+ * the connection after LIVE_MS to let the worker go.
+ */
+struct evict_own_send_arg {
+	const char *dir;
+	int tx, rx;
+};
+
+static int evict_with_own_send(const void *p)
+{
+	const struct evict_own_send_arg *a = p;
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	char path[PATH_MAX];
+	char *map;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/evict-own-send.%d", a->dir, getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	err = lab_write_pattern(fd, 4, 6);
+	if (err) {
+		unlink(path);
+		return -err;
+	}
+	map = mmap(NULL, 4 * SZ_4K, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		unlink(path);
+		return errno;
+	}
+	err = send(a->tx, map + 2 * SZ_4K, SZ_4K, MSG_ZEROCOPY | MSG_DONTWAIT) ==
+	      (ssize_t)SZ_4K ? 0 : errno;
+	munmap(map, 4 * SZ_4K);
+	close(fd);
+	if (unlink(path))
+		return errno;
+	if (err)
+		return err;
+	err = tcp_drain(a->rx, buf);
+	if (err)
+		return -err;
+	return lab_page_is(buf, 2, 6) ? 0 : EBADMSG;
+}
+
+TEST_F_TIMEOUT(trunc, evict_with_page_in_own_zerocopy_send_completes, 90)
+{
+	struct evict_own_send_arg arg = {
+		.dir = lab_env(variant->dax.env), .tx = -1, .rx = -1,
+	};
+	uint32_t buf[SZ_4K / sizeof(uint32_t)];
+	bool done;
+	char state = '-';
+	int ret;
+
+	ret = tcp_stalled_pair(&arg.tx, &arg.rx);
+	ASSERT_EQ(0, ret) TH_LOG("TCP connection over loopback: %s", strerror(-ret));
+	self->w = worker_start(evict_with_own_send, &arg, &self->probe, 1);
+	close(arg.tx);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the worker");
+	done = worker_wait(&self->w, LIVE_MS);
+	if (!done) {
+		state = lab_proc_state(self->w.pid);
+		tcp_drain(arg.rx, buf);		/* let it go */
+		worker_wait(&self->w, LIVE_MS);
+	}
+	close(arg.rx);
+	ASSERT_TRUE(done)
+		TH_LOG("close and unlink of a file whose page is queued in the task's own zerocopy send still had not returned after %d ms (state %c)",
+		       LIVE_MS, state);
+	ASSERT_EQ(0, self->w.code)
+		TH_LOG("worker: %s (EBADMSG: the peer got other data)", code_str(self->w.code));
 }
 
 /*
