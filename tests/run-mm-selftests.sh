@@ -26,8 +26,15 @@ cp -a "$src" /tmp/mm || exit 1
 cd /tmp/mm || exit 1
 mkdir -p /sys/fs/cgroup
 mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null
+# MADV_PAGEOUT of anonymous memory needs swap (cow, khugepaged, ...): the
+# NVMe drive, which only the suite's P2PDMA tests use, is free here.
+if [ -n "${LAB_NVME:-}" ] && mkswap -q "$LAB_NVME" && swapon "$LAB_NVME"; then
+	swap=$LAB_NVME
+else
+	swap=none
+fi
 numactl=$(ls -d /sys/devices/system/node/node* | wc -l)
-echo "# guest: $(nproc) cpus, $numactl numa nodes, $(grep MemTotal /proc/meminfo)" >"$out/env.log"
+echo "# guest: $(nproc) cpus, $numactl numa nodes, $(grep MemTotal /proc/meminfo), swap on $swap" >"$out/env.log"
 
 for cat in "$@"; do
 	echo "== $cat"
