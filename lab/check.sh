@@ -46,6 +46,21 @@ for k in "${kernels[@]}"; do
 		"$LAB_TOP"/lab/vm.sh -k "$k" -n suite -t "${LAB_SUITE_TIMEOUT:-1500}" -- tests/run-suite.sh
 done
 
+# The kernel's own mm selftests, the categories that take minutes under
+# TCG (make selftests runs them all): nothing that passes on the baseline
+# may fail on the series.  Needs both kernels.
+mm_subset() {
+	MM_RUN=selftests-ci LAB_CATEGORY_TIMEOUT=600 MM_CATEGORIES="$LAB_CI_MM_CATEGORIES" \
+		"$LAB_TOP"/lab/selftests.sh both >"$LAB_RESULTS/selftests-ci.log" 2>&1
+	local rc=$?
+	awk '/^(baseline|patched): [0-9]+ passed/ { p = 1 } p' "$LAB_RESULTS/selftests-ci.log"
+	return $rc
+}
+LAB_CI_MM_CATEGORIES=${LAB_CI_MM_CATEGORIES:-"mmap gup_test mlock mremap hmm madv_populate memfd_secret process_mrelease soft_dirty pagemap cow mkdirty"}
+if [ ${#kernels[@]} = 2 ]; then
+	hostcheck "mm selftests ($LAB_CI_MM_CATEGORIES): no test passing on the baseline fails on the series" mm_subset
+fi
+
 set +e
 "$LAB_TOP"/lab/report.sh "${kernels[@]}"
 set -e

@@ -1,21 +1,22 @@
 #!/bin/bash
 # Judge the mm selftests of one or both kernels (lab/selftests.sh).
 #   selftests-report.sh KERNEL...
-# Reads results/<kernel>/selftests/mm/<category>.log, writes the table
-# results/selftests.md (one row per test, a column per kernel) and prints
-# the differences.  The rule: every test that passes on the baseline
-# passes on the series, and the series' guest dmesg has no report the
-# baseline's lacks.  Exit status 1 when the rule is broken or a kernel's
-# run is missing.
+# Reads results/<kernel>/<run>/mm/<category>.log (run: MM_RUN, default
+# selftests), writes the table results/<run>.md (one row per test, a
+# column per kernel) and prints the differences.  The rule: every test
+# that passes on the baseline passes on the series, and the series'
+# guest dmesg has no report the baseline's lacks.  Exit status 1 when
+# the rule is broken or a kernel's run is missing.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 [ $# -gt 0 ] || die "usage: selftests-report.sh patched|baseline..."
 
+run=${MM_RUN:-selftests}
 rows=$(mktemp) subs=$(mktemp)
 trap 'rm -f "$rows" "$subs"' EXIT
 for k in "$@"; do
 	check_kernel_name "$k"
-	dir=$LAB_RESULTS/$k/selftests/mm
+	dir=$LAB_RESULTS/$k/$run/mm
 	[ -d "$dir" ] || die "no mm selftest results for $k in $dir"
 	for log in "$dir"/*.log; do
 		cat=$(basename "$log" .log)
@@ -92,7 +93,7 @@ for k in "$@"; do
 	fi
 done >"$rows"
 
-md=$LAB_RESULTS/selftests.md
+md=$LAB_RESULTS/$run.md
 bad=0
 {
 	echo "# mm selftests (tools/testing/selftests/mm, run_vmtests.sh)"
@@ -160,7 +161,7 @@ fi
 
 # dmesg: the guest's reports, normalised; the series may add none.
 hits() {
-	local f=$LAB_RESULTS/$1/selftests/dmesg
+	local f=$LAB_RESULTS/$1/$run/dmesg
 	[ -f "$f" ] || { echo "no dmesg: the guest did not finish"; return; }
 	"$LAB_TOP"/lab/scan-dmesg.sh "$f" 2>&1 | sed -E 's/^[0-9]+:\[ *[0-9.]+\] //; s/ *\[[^]]*\]$//; s/(CPU|PID): [0-9]+/\1: N/g' | sort -u || true
 }

@@ -4,12 +4,16 @@
 # to show the series changes nothing for anonymous memory, THP, hugetlb,
 # KSM, userfaultfd, mremap and friends.
 #   selftests.sh [both|patched|baseline]      (default both)
-# MM_CATEGORIES overrides the run_vmtests.sh categories.  Results:
-# results/<kernel>/selftests/mm/*.log and the table results/selftests.md.
+# MM_CATEGORIES overrides the run_vmtests.sh categories, MM_RUN names the
+# run (default selftests; make check's subset is selftests-ci).  Results:
+# results/<kernel>/<run>/mm/*.log and the table results/<run>.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 select_kernels "${1:-both}"
+run=${MM_RUN:-selftests}
+[[ $run =~ ^[A-Za-z0-9._-]+$ ]] || die "bad MM_RUN '$run'"
+export MM_RUN=$run
 categories=${MM_CATEGORIES:-"mmap gup_test userfaultfd mlock mremap hmm madv_populate memfd_secret process_mrelease ksm ksm_numa soft_dirty pagemap cow thp hugetlb migration mkdirty"}
 # Categories run one per run_vmtests.sh call; the guest gets the time for
 # all of them plus boot.
@@ -46,7 +50,7 @@ for k in "${kernels[@]}"; do
 	# migration and ksm_numa.
 	# shellcheck disable=SC2086	# one word per category
 	LAB_MEM=4G LAB_APPEND="numa=fake=2" \
-		"$LAB_TOP"/lab/vm.sh -k "$k" -n selftests -t "$timeout" -- \
+		"$LAB_TOP"/lab/vm.sh -k "$k" -n "$run" -t "$timeout" -- \
 		tests/run-mm-selftests.sh -t "${LAB_CATEGORY_TIMEOUT:-1200}" \
 		"$LAB_BUILD/selftests/$k/mm" $categories || rc=1
 done
