@@ -74,12 +74,11 @@ boot() {
 }
 
 if [ "${BENCH_REPORT_ONLY:-0}" = 0 ]; then
-	"$LAB_TOP"/lab/deps.sh bench
 	if [ "${BENCH_NO_BUILD:-0}" = 0 ]; then
-		"$LAB_TOP"/lab/tree.sh
-		for k in "${kernels[@]}"; do
-			"$LAB_TOP"/lab/build.sh "$k"
-		done
+		prepare_tree bench
+		build_kernels
+	else
+		"$LAB_TOP"/lab/deps.sh bench
 	fi
 	for k in "${kernels[@]}"; do
 		[ -f "$(kernel_out "$k")/arch/x86/boot/bzImage" ] || die "no $k kernel built"

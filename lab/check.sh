@@ -10,8 +10,7 @@ set -euo pipefail
 
 select_kernels "${1:-both}"
 
-"$LAB_TOP"/lab/deps.sh
-"$LAB_TOP"/lab/tree.sh
+prepare_tree
 mkdir -p "$LAB_RESULTS"
 host=0 host_fail=0
 hostcheck() {	# hostcheck NAME CMD...: a host-side step counted as a test
@@ -61,10 +60,7 @@ if [ ${#kernels[@]} = 2 ]; then
 	hostcheck "mm selftests ($LAB_CI_MM_CATEGORIES): no test passing on the baseline fails on the series" mm_subset
 fi
 
-set +e
-"$LAB_TOP"/lab/report.sh "${kernels[@]}"
-set -e
-read -r pass fail skip <"$LAB_RESULTS/suite.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
+judge_run suite
 echo "$skip skipped"
 echo "$((pass + host)) passed, $((fail + host_fail)) failed"
 [ $((fail + host_fail)) = 0 ]

@@ -24,13 +24,20 @@ note() {
 	echo "lab: $*" >&2
 }
 
-# DEBUG=kasan kernels are built and booted from their own out/<k>-kasan,
-# DEBUG=off kernels (no debug.config, -O2: what a distribution ships, for
-# benchmarks) from out/<k>-nodebug.
+# DEBUG picks the kernel variant: the lab/configs fragments that make it
+# and the suffix of its build directory out/<kernel><suffix>.  The other
+# fragments go into every variant.
+#   unset  debug.config                      out/<kernel>
+#   kasan  debug.config + kasan.config       out/<kernel>-kasan
+#   off    distro.config (-O2, no debug options, what a distribution
+#          ships; for benchmarks)            out/<kernel>-nodebug
+# shellcheck disable=SC2034  # for build.sh
+LAB_VARIANT_CONFIGS=(debug kasan distro)
+# shellcheck disable=SC2034  # LAB_CONFIGS as well
 case "${DEBUG:-}" in
-"") ;;
-kasan) LAB_CONFIG_SUFFIX=-kasan ;;
-off) LAB_CONFIG_SUFFIX=-nodebug ;;
+"") LAB_CONFIGS=(debug) LAB_CONFIG_SUFFIX= ;;
+kasan) LAB_CONFIGS=(debug kasan) LAB_CONFIG_SUFFIX=-kasan ;;
+off) LAB_CONFIGS=(distro) LAB_CONFIG_SUFFIX=-nodebug ;;
 *) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan, DEBUG=off or leave it unset)" ;;
 esac
 
@@ -72,4 +79,64 @@ warning_lines() {
 	{ grep -E '(warning|error):' "$1" || true; } |
 		sed -E -e 's#^(\.\./)*[^ :]*linux(-baseline)?/##' -e 's#:[0-9]+:[0-9]+:#:#' \
 		       -e 's#frame size of [0-9]+ bytes#frame size of N bytes#' | sort -u
+}
+
+# kmake SRC OUT MAKEARGS...: the kernel build's make in tree SRC with O=OUT,
+# LAB_JOBS jobs, through ccache.  kmake_arch ARCH PREFIX SRC OUT MAKEARGS...
+# builds for kernel ARCH with the cross compiler PREFIXgcc.
+kmake() {
+	kmake_arch "" "" "$@"
+}
+kmake_arch() {
+	local arch=$1 cross=$2 src=$3 out=$4
+	shift 4
+	make -s -C "$src" O="$out" ${arch:+ARCH="$arch"} ${cross:+CROSS_COMPILE="$cross"} \
+		-j"$LAB_JOBS" CC="ccache ${cross}gcc" HOSTCC="ccache gcc" "$@"
+}
+
+# The patches of the series in patches/, in order, without the cover letter.
+series_patches() {
+	find "$LAB_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort
+}
+
+# A hash of patches/BASE and the series.  tree.sh applies the series again
+# only when it differs from the one recorded by record_series.
+series_stamp() {
+	local series_files
+	mapfile -t series_files < <(series_patches)
+	{
+		cat "$LAB_TOP/patches/BASE"
+		[ ${#series_files[@]} -eq 0 ] || cat "${series_files[@]}"
+	} | sha1sum | cut -d' ' -f1
+}
+
+# Record that the tree's HEAD is patches/ as it is now.
+record_series() {
+	series_stamp >"$LAB_TREE/.git/lab-applied"
+	git -C "$LAB_TREE" rev-parse HEAD >"$LAB_TREE/.git/lab-head"
+}
+
+# The opening of every target that builds or boots: the Debian packages
+# (lab/deps.sh; an argument adds a group such as bench or cross), then the
+# kernel tree with the series applied (lab/tree.sh).
+prepare_tree() {
+	"$LAB_TOP"/lab/deps.sh "$@"
+	"$LAB_TOP"/lab/tree.sh
+}
+
+# Build the kernels named in the array "kernels".
+build_kernels() {
+	local k
+	for k in "${kernels[@]}"; do
+		"$LAB_TOP"/lab/build.sh "$k"
+	done
+}
+
+# judge_run RUN: judge the TAP files of run RUN on the kernels named in
+# "kernels" (lab/report.sh prints the table), then set pass, fail and skip
+# from its counts; a report that could not count is one failure.
+# shellcheck disable=SC2034  # the caller's variables
+judge_run() {
+	LAB_RUN=$1 "$LAB_TOP"/lab/report.sh "${kernels[@]}" || true
+	read -r pass fail skip <"$LAB_RESULTS/$1.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
 }

@@ -20,8 +20,7 @@ categories=${MM_CATEGORIES:-"mmap gup_test userfaultfd mlock mremap hmm madv_pop
 ncat=$(wc -w <<<"$categories")
 timeout=$((ncat * ${LAB_CATEGORY_TIMEOUT:-1200} + 600))
 
-"$LAB_TOP"/lab/deps.sh selftests
-"$LAB_TOP"/lab/tree.sh
+prepare_tree selftests
 
 # Build the selftests of kernel $1 against its own uapi headers.
 build_selftests() {

@@ -13,11 +13,8 @@ secs=${TORTURE_SECONDS:-120}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "TORTURE_SECONDS must be a positive number, not '$secs'"
 run=torture${LAB_CONFIG_SUFFIX:-}
 
-"$LAB_TOP"/lab/deps.sh
-"$LAB_TOP"/lab/tree.sh
-for k in "${kernels[@]}"; do
-	"$LAB_TOP"/lab/build.sh "$k"
-done
+prepare_tree
+build_kernels
 make -s -C "$LAB_TOP/tests"
 
 vm_fail=0
@@ -29,9 +26,6 @@ for k in "${kernels[@]}"; do
 		{ echo "torture: the $k guest failed (see results/$k/$run/)"; vm_fail=$((vm_fail + 1)); }
 	grep -a '^# ' "$LAB_RESULTS/$k/$run/tests/torture.full" 2>/dev/null | sed "s/^/$k: /"
 done
-set +e
-LAB_RUN=$run "$LAB_TOP"/lab/report.sh "${kernels[@]}"
-set -e
-read -r pass fail skip <"$LAB_RESULTS/$run.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
+judge_run "$run"
 echo "$pass passed, $((fail + vm_fail)) failed, $skip skipped"
 [ $((fail + vm_fail)) = 0 ]
