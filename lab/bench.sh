@@ -6,8 +6,8 @@
 #
 #   bench.sh [PATTERN...]     only benchmarks matching the shell globs
 #
+#   KERNEL=patched|baseline|both   (default both; booted baseline first)
 #   BENCH_ROUNDS=R            boots per kernel (default 3)
-#   BENCH_KERNELS="A B"       kernels, in boot order (default "baseline patched")
 #   BENCH_REPS=K              repetitions inside each boot (default 5)
 #   BENCH_NO_BUILD=1          use the kernels as built, do not run lab/build.sh
 #   BENCH_REPORT_ONLY=1       skip building and running, report existing results
@@ -17,10 +17,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 rounds=${BENCH_ROUNDS:-3}
-read -r -a kernels <<<"${BENCH_KERNELS:-baseline patched}"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number, not '$rounds'"
-[ ${#kernels[@]} -gt 0 ] || die "BENCH_KERNELS is empty"
-for k in "${kernels[@]}"; do check_kernel_name "$k"; done
+[ -z "${BENCH_KERNELS:-}" ] || die "BENCH_KERNELS is gone: use KERNEL=patched|baseline|both"
+select_kernels both
+# The report divides by the first kernel, so the baseline comes first.
+[ ${#kernels[@]} = 1 ] || kernels=(baseline patched)
 
 # DEBUG=off (kernels without the debug options) keeps its own results.
 res=$LAB_RESULTS/bench${LAB_CONFIG_SUFFIX:-}

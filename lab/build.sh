@@ -1,5 +1,6 @@
 #!/bin/bash
-# Build a lab kernel: build.sh patched|baseline
+# make build: build the lab kernel KERNEL=patched|baseline|both (default
+# patched; both builds one after the other).
 # Config = tinyconfig + every lab/configs/*.config except the ones that
 # pick the variant, + the fragments of the variant DEBUG asks for (the
 # table in lib.sh: debug.config by default, debug + kasan.config for
@@ -8,8 +9,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=${1:-patched}
-check_kernel_name "$kernel"
+select_kernels patched
+if [ ${#kernels[@]} -gt 1 ]; then
+	build_kernels
+	exit 0
+fi
+kernel=${kernels[0]}
 frags=()
 for f in "$LAB_TOP"/lab/configs/*.config; do
 	name=${f##*/}

@@ -1,14 +1,14 @@
 #!/bin/bash
 # make check: lint (lab/lint.sh), build the kernels and the tests, run the
 # regression suite in the guest on each kernel and judge the results.
-#   check.sh [patched|baseline|both]      (default both: the contract
-#                                          tests need the baseline too)
+#   KERNEL=patched|baseline|both   (default both: the contract tests
+#                                  need the baseline too)
 # Prints "N skipped", then ends with the line "N passed, N failed", which
 # is what CI reads.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-select_kernels "${1:-both}"
+select_kernels both
 
 prepare_tree
 mkdir -p "$LAB_RESULTS"
@@ -34,7 +34,7 @@ if [ "$host_fail" != 0 ]; then
 fi
 
 for k in "${kernels[@]}"; do
-	hostcheck "build $k kernel" "$LAB_TOP"/lab/build.sh "$k"
+	hostcheck "build $k kernel" env KERNEL="$k" "$LAB_TOP"/lab/build.sh
 done
 hostcheck "build tests" make -s -C "$LAB_TOP/tests"
 
@@ -50,7 +50,7 @@ done
 # may fail on the series.  Needs both kernels.
 mm_subset() {
 	MM_RUN=selftests-ci LAB_CATEGORY_TIMEOUT=600 MM_CATEGORIES="$LAB_CI_MM_CATEGORIES" \
-		"$LAB_TOP"/lab/selftests.sh both >"$LAB_RESULTS/selftests-ci.log" 2>&1
+		KERNEL=both "$LAB_TOP"/lab/selftests.sh >"$LAB_RESULTS/selftests-ci.log" 2>&1
 	local rc=$?
 	awk '/^(baseline|patched): [0-9]+ passed/ { p = 1 } p' "$LAB_RESULTS/selftests-ci.log"
 	return $rc

@@ -9,6 +9,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+select_kernels both both
 prepare_tree cross
 
 declare -A cross=([arm64]=aarch64-linux-gnu- [powerpc]=powerpc64le-linux-gnu-

@@ -14,6 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+select_kernels both both
 [ "$(id -u)" = 0 ] || die "distro-configs needs root: it adds dpkg architectures to download Debian's linux-config-6.12 packages"
 prepare_tree cross
 

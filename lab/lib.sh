@@ -41,21 +41,34 @@ off) LAB_CONFIGS=(distro) LAB_CONFIG_SUFFIX=-nodebug ;;
 *) die "unknown DEBUG='$DEBUG' (use DEBUG=kasan, DEBUG=off or leave it unset)" ;;
 esac
 
-# Kernel flavour: "patched" (the series) or "baseline" (pristine Debian).
-check_kernel_name() {
-	case "$1" in
-	patched | baseline) ;;
-	*) die "unknown KERNEL='$1' (use KERNEL=patched or KERNEL=baseline)" ;;
+# KERNEL=patched|baseline|both: the kernel(s) a target works on, patched
+# being the series and baseline the pristine Debian source.  make passes
+# it to every script in the environment; unset, each script takes its
+# default (the Makefile's header lists them).
+case "${KERNEL:-}" in
+"" | patched | baseline | both) ;;
+*) die "unknown KERNEL='$KERNEL' (use KERNEL=patched, KERNEL=baseline or KERNEL=both)" ;;
+esac
+
+# select_kernels DEFAULT [ONLY]: set the array "kernels" from KERNEL, or
+# from DEFAULT when KERNEL is unset.  A script that always works on the
+# same kernels says which with ONLY and refuses any other KERNEL.
+# shellcheck disable=SC2034  # the caller's variable
+select_kernels() {
+	local want=${KERNEL:-$1}
+	[ -z "${2:-}" ] || [ "$want" = "$2" ] ||
+		die "${0##*/} always works on KERNEL=$2; leave KERNEL unset, not '$want'"
+	case $want in
+	both) kernels=(patched baseline) ;;
+	*) kernels=("$want") ;;
 	esac
 }
 
-# Set the array "kernels" from a "both|patched|baseline" argument.
-# shellcheck disable=SC2034  # the caller's variable
-select_kernels() {
-	case $1 in
-	both) kernels=(patched baseline) ;;
-	patched | baseline) kernels=("$1") ;;
-	*) die "unknown KERNEL='$1' (use patched, baseline or both)" ;;
+# One kernel named on a command line (vm.sh -k, the report scripts).
+check_kernel_name() {
+	case "$1" in
+	patched | baseline) ;;
+	*) die "unknown kernel '$1' (use patched or baseline)" ;;
 	esac
 }
 
@@ -124,11 +137,11 @@ prepare_tree() {
 	"$LAB_TOP"/lab/tree.sh
 }
 
-# Build the kernels named in the array "kernels".
+# Build the kernels named in the array "kernels", one after the other.
 build_kernels() {
 	local k
 	for k in "${kernels[@]}"; do
-		"$LAB_TOP"/lab/build.sh "$k"
+		KERNEL=$k "$LAB_TOP"/lab/build.sh
 	done
 }
 

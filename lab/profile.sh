@@ -7,7 +7,7 @@
 #                       e.g. fault.devdax-2m
 #
 #   PROFILE_TOP=N       rows of the table (default 40)
-#   PROFILE_KERNELS="A B"  kernels (default "baseline patched")
+#   KERNEL=patched|baseline|both  (default both)
 #   DEBUG=off           the -O2 kernels without the debug options
 #
 # Each kernel boots once under -icount with bench/insn-profile.c loaded
@@ -31,10 +31,11 @@ grep -q 'bench_window' "$LAB_TOP/bench/$(awk -v op="$op" '$1 == "run" && $2 == o
 	"$LAB_TOP/bench/run-bench.sh").c" || die "$op does not mark a profile window"
 top=${PROFILE_TOP:-40}
 [[ $top =~ ^[1-9][0-9]*$ ]] || die "PROFILE_TOP must be a positive number, not '$top'"
-read -r -a kernels <<<"${PROFILE_KERNELS:-baseline patched}"
-[ ${#kernels[@]} -gt 0 ] || die "PROFILE_KERNELS is empty"
+[ -z "${PROFILE_KERNELS:-}" ] || die "PROFILE_KERNELS is gone: use KERNEL=patched|baseline|both"
+select_kernels both
+# The table's difference is the last kernel minus the first: the baseline first.
+[ ${#kernels[@]} = 1 ] || kernels=(baseline patched)
 for k in "${kernels[@]}"; do
-	check_kernel_name "$k"
 	[ -f "$(kernel_out "$k")/System.map" ] ||
 		die "no $k kernel at $(kernel_out "$k"); run 'make build KERNEL=$k${DEBUG:+ DEBUG=$DEBUG}'"
 done

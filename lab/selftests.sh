@@ -3,14 +3,14 @@
 # run_vmtests.sh) built from each kernel's tree and run in the lab guest,
 # to show the series changes nothing for anonymous memory, THP, hugetlb,
 # KSM, userfaultfd, mremap and friends.
-#   selftests.sh [both|patched|baseline]      (default both)
+#   KERNEL=patched|baseline|both   (default both)
 # MM_CATEGORIES overrides the run_vmtests.sh categories, MM_RUN names the
 # run (default selftests; make check's subset is selftests-ci).  Results:
 # results/<kernel>/<run>/mm/*.log and the table results/<run>.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-select_kernels "${1:-both}"
+select_kernels both
 run=${MM_RUN:-selftests}
 [[ $run =~ ^[A-Za-z0-9._-]+$ ]] || die "bad MM_RUN '$run'"
 export MM_RUN=$run
@@ -41,9 +41,9 @@ build_selftests() {
 	[ -x "$dir/mm/run_vmtests.sh" ] || die "no run_vmtests.sh installed in $dir/mm"
 }
 
+build_kernels
 rc=0
 for k in "${kernels[@]}"; do
-	"$LAB_TOP"/lab/build.sh "$k"
 	build_selftests "$k"
 	# 4G for hugetlb reserves beside the page cache; two NUMA nodes for
 	# migration and ksm_numa.

@@ -10,6 +10,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+select_kernels both both
 prepare_tree
 # The check tree mirrors the baseline build's layout (linux-baseline and
 # out/baseline under its own ccache base directory), so compiling the

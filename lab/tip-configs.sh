@@ -11,6 +11,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+select_kernels patched patched
 prepare_tree
 src=$LAB_TREE
 lean=$(kernel_out patched)/.config

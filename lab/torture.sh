@@ -1,14 +1,14 @@
 #!/bin/bash
 # make torture: the concurrent workload of tests/torture on one kernel or
 # both, then its verdicts judged like the suite's.
-#   torture.sh [patched|baseline|both]   (default patched)
+#   KERNEL=patched|baseline|both   (default patched)
 #   TORTURE_SECONDS=N   length of the workload (default 120)
 #   DEBUG=kasan         run the KASAN build of the kernel(s)
 # Ends with the line "N passed, N failed, N skipped".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-select_kernels "${1:-patched}"
+select_kernels patched
 secs=${TORTURE_SECONDS:-120}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "TORTURE_SECONDS must be a positive number, not '$secs'"
 run=torture${LAB_CONFIG_SUFFIX:-}
