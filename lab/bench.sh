@@ -1,7 +1,7 @@
 #!/bin/bash
 # make bench: build both kernels and the benchmarks, then boot the
 # kernels alternately under "-icount shift=0,sleep=off" and run
-# bench/run-bench.sh in each boot; finally print the comparison table and
+# bench/guest/run-bench.sh in each boot; finally print the comparison table and
 # write results/bench.md and results/bench.png.
 #
 #   bench.sh [PATTERN...]     only benchmarks matching the shell globs
@@ -46,7 +46,7 @@ boot() {
 	progress "bench: round $r/$rounds, $k kernel: booting"
 	set +e
 	"$LAB_TOP"/lab/vm.sh -i -k "$k" -n "$name" -t "${BENCH_VM_TIMEOUT:-1200}" -- \
-		env BENCH_REPS="${BENCH_REPS:-5}" bench/run-bench.sh "$@" >"$log" 2>&1 &
+		env BENCH_REPS="${BENCH_REPS:-5}" bench/guest/run-bench.sh "$@" >"$log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 2
@@ -108,4 +108,4 @@ if [ "${BENCH_REPORT_ONLY:-0}" = 0 ]; then
 	echo "wall $((SECONDS - start))" >>"$res/info.txt"
 fi
 
-exec "$LAB_TOP"/bench/report.sh "$res" "${kernels[@]}"
+exec "$LAB_TOP"/lab/bench-report.sh "$res" "${kernels[@]}"

@@ -42,7 +42,7 @@ for k in "${kernels[@]}"; do
 	# The VM run fails on a dmesg warning or timeout; test verdicts come
 	# from the TAP files, judged below.
 	hostcheck "suite on $k: guest finished, dmesg clean" \
-		"$LAB_TOP"/lab/vm.sh -k "$k" -n suite -t "${LAB_SUITE_TIMEOUT:-1500}" -- tests/run-suite.sh
+		"$LAB_TOP"/lab/vm.sh -k "$k" -n suite -t "${LAB_SUITE_TIMEOUT:-1500}" -- tests/guest/run-suite.sh
 done
 
 # The kernel's own mm selftests, the categories that take minutes under

@@ -146,10 +146,10 @@ build_kernels() {
 }
 
 # judge_run RUN: judge the TAP files of run RUN on the kernels named in
-# "kernels" (lab/report.sh prints the table), then set pass, fail and skip
+# "kernels" (lab/suite-report.sh prints the table), then set pass, fail and skip
 # from its counts; a report that could not count is one failure.
 # shellcheck disable=SC2034  # the caller's variables
 judge_run() {
-	LAB_RUN=$1 "$LAB_TOP"/lab/report.sh "${kernels[@]}" || true
+	LAB_RUN=$1 "$LAB_TOP"/lab/suite-report.sh "${kernels[@]}" || true
 	read -r pass fail skip <"$LAB_RESULTS/$1.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
 }

@@ -2,7 +2,7 @@
 # make profile OP=NAME: where the guest instructions of one benchmark go,
 # per kernel function, on the baseline and on the patched kernel.
 #
-#   profile.sh NAME     NAME is a benchmark of bench/run-bench.sh that
+#   profile.sh NAME     NAME is a benchmark of bench/guest/run-bench.sh that
 #                       marks its windows (fault.*, truncate.*, punch.*),
 #                       e.g. fault.devdax-2m
 #
@@ -10,7 +10,7 @@
 #   KERNEL=patched|baseline|both  (default both)
 #   DEBUG=off           the -O2 kernels without the debug options
 #
-# Each kernel boots once under -icount with bench/insn-profile.c loaded
+# Each kernel boots once under -icount with lab/insn-profile.c loaded
 # into QEMU.  The benchmark calls personality(2) before and after its
 # timed loop (or each timed call), and the plugin counts every
 # instruction in between, per translation block.  The guest's
@@ -25,10 +25,10 @@ usage() { sed -n '4,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# = 1 ] || usage
 op=$1
 [[ $op =~ ^[A-Za-z0-9._-]+$ ]] || die "bad benchmark name '$op'"
-grep -q "^run $op " "$LAB_TOP/bench/run-bench.sh" ||
-	die "no benchmark '$op' in bench/run-bench.sh (try fault.devdax-2m)"
+grep -q "^run $op " "$LAB_TOP/bench/guest/run-bench.sh" ||
+	die "no benchmark '$op' in bench/guest/run-bench.sh (try fault.devdax-2m)"
 grep -q 'bench_window' "$LAB_TOP/bench/$(awk -v op="$op" '$1 == "run" && $2 == op { print $3 }' \
-	"$LAB_TOP/bench/run-bench.sh").c" || die "$op does not mark a profile window"
+	"$LAB_TOP/bench/guest/run-bench.sh").c" || die "$op does not mark a profile window"
 top=${PROFILE_TOP:-40}
 [[ $top =~ ^[1-9][0-9]*$ ]] || die "PROFILE_TOP must be a positive number, not '$top'"
 [ -z "${PROFILE_KERNELS:-}" ] || die "PROFILE_KERNELS is gone: use KERNEL=patched|baseline|both"
@@ -41,7 +41,11 @@ for k in "${kernels[@]}"; do
 done
 
 "$LAB_TOP"/lab/deps.sh bench
-make -s -C "$LAB_TOP/bench" all plugin >/dev/null
+make -s -C "$LAB_TOP/bench" >/dev/null
+# The plugin is host code, loaded by QEMU.
+plugin=$LAB_BUILD/lab/insn-profile.so
+mkdir -p "${plugin%/*}"
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$plugin" "$LAB_TOP/lab/insn-profile.c"
 res=$LAB_RESULTS/profile${LAB_CONFIG_SUFFIX:-}
 mkdir -p "$res"
 
@@ -84,9 +88,9 @@ for k in "${kernels[@]}"; do
 	guest=$LAB_RESULTS/$k/$name
 	echo "profile: $op on the $k kernel"
 	# shellcheck disable=SC2016	# expanded by the guest's bash
-	LAB_QEMU_PLUGIN="$LAB_BUILD/bench/insn-profile.so,out=$res/$k-$op.blocks,marker=$marker" \
+	LAB_QEMU_PLUGIN="$plugin,out=$res/$k-$op.blocks,marker=$marker" \
 		"$LAB_TOP"/lab/vm.sh -i -k "$k" -n "$name" -t 1800 -- bash -c \
-		'cat /proc/kallsyms >"$LAB_OUT/kallsyms" && BENCH_REPS=3 exec bench/run-bench.sh "$1"' \
+		'cat /proc/kallsyms >"$LAB_OUT/kallsyms" && BENCH_REPS=3 exec bench/guest/run-bench.sh "$1"' \
 		- "$op" >"$res/$k-$op.console" 2>&1 ||
 		die "the $k boot failed, see $res/$k-$op.console"
 	# Every window the program closed says how many operations it held.

@@ -50,7 +50,7 @@ for k in "${kernels[@]}"; do
 	# shellcheck disable=SC2086	# one word per category
 	LAB_MEM=4G LAB_APPEND="numa=fake=2" \
 		"$LAB_TOP"/lab/vm.sh -k "$k" -n "$run" -t "$timeout" -- \
-		tests/run-mm-selftests.sh -t "${LAB_CATEGORY_TIMEOUT:-1200}" \
+		tests/guest/run-mm-selftests.sh -t "${LAB_CATEGORY_TIMEOUT:-1200}" \
 		"$LAB_BUILD/selftests/$k/mm" $categories || rc=1
 done
 "$LAB_TOP"/lab/selftests-report.sh "${kernels[@]}" || rc=1

@@ -1,6 +1,6 @@
 #!/bin/bash
 # make torture: the concurrent workload of tests/torture on one kernel or
-# both, then its verdicts judged like the suite's.
+# both, then its verdicts judged like the suite's (lab/suite-report.sh).
 #   KERNEL=patched|baseline|both   (default patched)
 #   TORTURE_SECONDS=N   length of the workload (default 120)
 #   DEBUG=kasan         run the KASAN build of the kernel(s)
@@ -22,7 +22,7 @@ for k in "${kernels[@]}"; do
 	# A guest that hangs or a dmesg warning fails the run; the verdicts
 	# come from the TAP file.
 	"$LAB_TOP"/lab/vm.sh -k "$k" -n "$run" -t $((secs + 900)) -- \
-		env LAB_TORTURE_SECONDS="$secs" tests/run-suite.sh torture ||
+		env LAB_TORTURE_SECONDS="$secs" tests/guest/run-suite.sh torture ||
 		{ echo "torture: the $k guest failed (see results/$k/$run/)"; vm_fail=$((vm_fail + 1)); }
 	grep -a '^# ' "$LAB_RESULTS/$k/$run/tests/torture.full" 2>/dev/null | sed "s/^/$k: /"
 done

@@ -2,15 +2,15 @@
 # Compare benchmark results of two kernels: prints the table and writes
 # results/bench.md and results/bench.png (gnuplot), named after RESDIR
 # (results/bench-nodebug gives bench-nodebug.md).
-#   report.sh RESDIR [KERNEL...]     default kernels: baseline patched
+#   bench-report.sh RESDIR [KERNEL...]     default kernels: baseline patched
 # RESDIR holds <kernel>/<round>/results.txt as lab/bench.sh collects them.
 # Numbers are compared, never judged: the targets are printed beside them.
 set -euo pipefail
-res=${1:?usage: report.sh RESDIR [KERNEL...]}
+res=${1:?usage: bench-report.sh RESDIR [KERNEL...]}
 shift
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(baseline patched)
-[ ${#kernels[@]} -le 2 ] || { echo "report.sh: compares at most two kernels" >&2; exit 2; }
+[ ${#kernels[@]} -le 2 ] || { echo "bench-report.sh: compares at most two kernels" >&2; exit 2; }
 out=$(dirname "$res")
 md=$out/$(basename "$res").md png=$out/$(basename "$res").png dat=$res/ratios.dat
 rm -f "$dat" "$png"
@@ -259,7 +259,7 @@ if [ -s "$dat" ] && command -v gnuplot >/dev/null; then
 	n=$(wc -l <"$dat")
 	width=$((300 + 45 * n))
 	[ $width -ge 800 ] || width=800
-	gnuplot <<EOF || echo "report.sh: gnuplot failed, no $png" >&2
+	gnuplot <<EOF || echo "bench-report.sh: gnuplot failed, no $png" >&2
 set terminal $term size $width,700 noenhanced
 set output '$png'
 set title '$title'
