@@ -1,8 +1,9 @@
 #!/bin/bash
 # make bench: build both kernels and the benchmarks, then boot the
 # kernels alternately under "-icount shift=0,sleep=off" and run
-# bench/guest/run-bench.sh in each boot; finally print the comparison table and
-# write results/bench.md and results/bench.png.
+# bench/guest/run-bench.sh in each boot (the rows of bench/benchmarks.txt);
+# finally lab/bench-report.sh prints the comparison table and writes
+# results/bench.md and results/bench.png.
 #
 #   bench.sh [PATTERN...]     only benchmarks matching the shell globs
 #

@@ -2,9 +2,9 @@
 # make profile OP=NAME: where the guest instructions of one benchmark go,
 # per kernel function, on the baseline and on the patched kernel.
 #
-#   profile.sh NAME     NAME is a benchmark of bench/guest/run-bench.sh that
-#                       marks its windows (fault.*, truncate.*, punch.*),
-#                       e.g. fault.devdax-2m
+#   profile.sh NAME     NAME is a benchmark of bench/benchmarks.txt whose
+#                       program marks its windows (fault.*, truncate.*,
+#                       punch.*), e.g. fault.devdax-2m
 #
 #   PROFILE_TOP=N       rows of the table (default 40)
 #   KERNEL=patched|baseline|both  (default both)
@@ -25,10 +25,11 @@ usage() { sed -n '4,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# = 1 ] || usage
 op=$1
 [[ $op =~ ^[A-Za-z0-9._-]+$ ]] || die "bad benchmark name '$op'"
-grep -q "^run $op " "$LAB_TOP/bench/guest/run-bench.sh" ||
-	die "no benchmark '$op' in bench/guest/run-bench.sh (try fault.devdax-2m)"
-grep -q 'bench_window' "$LAB_TOP/bench/$(awk -v op="$op" '$1 == "run" && $2 == op { print $3 }' \
-	"$LAB_TOP/bench/guest/run-bench.sh").c" || die "$op does not mark a profile window"
+# The program is the first word of the benchmark's command.
+prog=$(awk -F'|' -v op="$op" '$1 == op { split($2, w, " "); print w[1] }' "$LAB_TOP/bench/benchmarks.txt")
+[ -n "$prog" ] || die "no benchmark '$op' in bench/benchmarks.txt (try fault.devdax-2m)"
+[ -f "$LAB_TOP/bench/$prog.c" ] && grep -q 'bench_window' "$LAB_TOP/bench/$prog.c" ||
+	die "$op does not mark a profile window"
 top=${PROFILE_TOP:-40}
 [[ $top =~ ^[1-9][0-9]*$ ]] || die "PROFILE_TOP must be a positive number, not '$top'"
 [ -z "${PROFILE_KERNELS:-}" ] || die "PROFILE_KERNELS is gone: use KERNEL=patched|baseline|both"

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Guest side of "make bench": runs every benchmark once and writes
+# Guest side of "make bench": runs every benchmark of bench/benchmarks.txt
+# once, in order, and writes
 #   $LAB_OUT/bench/<name>.txt   the benchmark's full output
 #   $LAB_OUT/bench/results.txt  one line per benchmark:
 #                               "result NAME UNIT MIN MEDIAN MAX K" or
@@ -75,27 +76,27 @@ run() {
 	record "$name" "$rc"
 }
 
-# gup NAME FLAG DIR|dev:PATH MB: the kernel tree's gup_test benchmark FLAG
+# gup NAME FLAG MB dir|dev PATH: the kernel tree's gup_test benchmark FLAG
 # (-u GUP_FAST_BENCHMARK, -a PIN_FAST_BENCHMARK, -L PIN_LONGTERM_BENCHMARK)
-# on a shared mapping of MB megabytes.  It prints "Time: get:G put:P us"
-# per repetition; the first one is a warm-up.  Result: get + put in ns
-# per 4K page.
+# on a shared mapping of MB megabytes of a file in directory PATH or of
+# device PATH.  It prints "Time: get:G put:P us" per repetition; the first
+# one is a warm-up.  Result: get + put in ns per 4K page.
 gup() {
-	local name=$1 flag=$2 target=$3 mb=$4 file rc=0
+	local name=$1 flag=$2 mb=$3 kind=$4 path=$5 file rc=0
 	local batch=${BENCH_GUP_BATCH:-512}
 	selected "$name" || return 0
 	start "$name"
-	case $target in
-	dev:*) file=${target#dev:} ;;
-	*) file=$target/bench.gup ;;
+	case $kind in
+	dev) file=$path ;;
+	*) file=$path/bench.gup ;;
 	esac
 	{
 		if [ ! -x "$gup_test" ]; then
 			echo "na $name no $gup_test (make -C tests builds it)"
-		elif [ -z "$file" ] || [ "$file" = /bench.gup ]; then
+		elif [ -z "$path" ]; then
 			echo "na $name the lab did not provide the device or directory"
-		elif [ "$target" = "${target#dev:}" ] && ! fallocate -l "${mb}M" "$file"; then
-			echo "na $name cannot allocate ${mb}M in $target"
+		elif [ "$kind" = dir ] && ! fallocate -l "${mb}M" "$file"; then
+			echo "na $name cannot allocate ${mb}M in $path"
 		else
 			echo "# gup_test $flag -S -n $batch -m $mb -r $((K + 1)) -f $file"
 			timeout -k 5 "${BENCH_TIMEOUT:-300}" "$gup_test" "$flag" -S \
@@ -132,70 +133,22 @@ gup() {
 	record "$name" "$rc"
 }
 
-ext4=$LAB_EXT4_DIR xfs=$LAB_XFS_DIR
-
-# Fault in + touch + munmap, ns per fault.  Device DAX namespaces keep
-# their memmap in pmem, so less than the NVDIMM size is mappable: the 3G
-# devdax1g region gives two 1G pages, the 1G devdax2m region under 1G.
-run fault.ext4-4k        fault -e LAB_EXT4_DIR       -l 2M  -s 4K -i 2
-run fault.xfs-2m         fault -e LAB_XFS_DIR        -l 64M -s 2M -i 4
-run fault.devdax-4k      fault -e LAB_DEVDAX4K -d    -l 2M  -s 4K -i 4
-run fault.devdax-2m      fault -e LAB_DEVDAX2M -d    -l 64M -s 2M -i 4
-run fault.devdax-1g      fault -e LAB_DEVDAX1G -d    -l 2G  -s 1G -i 8
-run fault.shmem-4k       fault -e BENCH_SHM_DIR      -l 2M  -s 4K -i 4
-run fault.shmem-2m       fault -e BENCH_SHMTHP_DIR   -l 64M -s 2M -i 4
-run fault.anon-thp-2m    fault -A -H                 -l 8M  -s 2M -i 2
-
-# GUP and pin: fast paths and FOLL_LONGTERM through the kernel's gup_test
-# program, the slow get/pin paths through the same module (gup-slow).
-gup gup.xfs.get-fast          -u "$xfs"                  64
-gup gup.xfs.pin-fast          -a "$xfs"                  64
-run gup.xfs.get-slow          gup-slow -e LAB_XFS_DIR -c get -l 64M -s 2M -b 512
-run gup.xfs.pin-slow          gup-slow -e LAB_XFS_DIR -c pin -l 64M -s 2M -b 512
-gup gup.devdax-2m.get-fast    -u "dev:${LAB_DEVDAX2M:-}" 64
-gup gup.devdax-2m.pin-fast    -a "dev:${LAB_DEVDAX2M:-}" 64
-gup gup.devdax-2m.pin-longterm -L "dev:${LAB_DEVDAX2M:-}" 64
-run gup.devdax-2m.get-slow    gup-slow -e LAB_DEVDAX2M -d -c get -l 64M -s 2M -b 512
-run gup.devdax-2m.pin-slow    gup-slow -e LAB_DEVDAX2M -d -c pin -l 64M -s 2M -b 512
-gup gup.ext4.get-fast         -u "$ext4"                 16
-gup gup.ext4.pin-fast         -a "$ext4"                 16
-shm=$BENCH_SHM_DIR shmthp=${BENCH_SHMTHP_DIR:-}
-gup gup.shmem-2m.get-fast     -u "$shmthp"               64
-gup gup.shmem-2m.pin-fast     -a "$shmthp"               64
-run gup.shmem-2m.get-slow     gup-slow -e BENCH_SHMTHP_DIR -c get -l 64M -s 2M -b 512
-run gup.shmem-2m.pin-slow     gup-slow -e BENCH_SHMTHP_DIR -c pin -l 64M -s 2M -b 512
-gup gup.shmem-4k.get-fast     -u "$shm"                  16
-gup gup.shmem-4k.pin-fast     -a "$shm"                  16
-
-# O_DIRECT read from the NVMe drive into a DAX buffer (ns per 4K page).
-run dio.xfs-2m           dio -f "${LAB_NVME:-}" -e LAB_XFS_DIR    -l 16M -s 2M -o 512K -i 64 -c
-run dio.devdax-2m        dio -f "${LAB_NVME:-}" -e LAB_DEVDAX2M -d -l 16M -s 2M -o 512K -i 64 -c
-run dio.anon-thp         dio -f "${LAB_NVME:-}" -A                -l 16M -s 2M -o 512K -i 64 -c
-
-# Truncate / punch a hole through a mapped, fully faulted file.  The
-# issue asks for 1 GiB; every repetition has to allocate, zero and fault
-# the file again, which under TCG costs far more than the operation, so
-# the files are smaller and the cost is given per mapped page.
-run truncate.ext4-4k     truncate -e LAB_EXT4_DIR     -o truncate -l 8M   -s 4K
-run truncate.xfs-2m      truncate -e LAB_XFS_DIR      -o truncate -l 128M -s 2M
-run punch.ext4-4k        truncate -e LAB_EXT4_DIR     -o punch    -l 8M   -s 4K
-run punch.xfs-2m         truncate -e LAB_XFS_DIR      -o punch    -l 128M -s 2M
-run punch1.ext4-4k       truncate -e LAB_EXT4_DIR     -o punch-one -l 32M  -s 4K
-run punch1.xfs-2m        truncate -e LAB_XFS_DIR      -o punch-one -l 128M -s 2M
-run punch1.shmem-4k      truncate -e BENCH_SHM_DIR    -o punch-one -l 32M  -s 4K
-run truncate.shmem-4k    truncate -e BENCH_SHM_DIR    -o truncate -l 8M   -s 4K
-run truncate.shmem-2m    truncate -e BENCH_SHMTHP_DIR -o truncate -l 64M  -s 2M
-run punch.shmem-4k       truncate -e BENCH_SHM_DIR    -o punch    -l 8M   -s 4K
-run punch.shmem-2m       truncate -e BENCH_SHMTHP_DIR -o punch    -l 64M  -s 2M
-
-# fork + exit + wait with a large mapping, all faulted in.  Shared file
-# mappings are not copied at fork, so their size hardly matters; the
-# private ones are (every PTE copied, then zapped by the child's exit).
-run fork.devdax-2m-shared fork -e LAB_DEVDAX2M -d   -l 512M -s 2M -i 16
-run fork.ext4-shared     fork -e LAB_EXT4_DIR       -l 32M -s 4K -i 16
-run fork.ext4-private    fork -e LAB_EXT4_DIR -P    -l 32M -s 4K -i 4
-run fork.shmem-shared    fork -e BENCH_SHM_DIR      -l 32M -s 4K -i 16
-run fork.shmem-private   fork -e BENCH_SHM_DIR -P   -l 32M -s 4K -i 4
+# Every row of bench/benchmarks.txt, in order.  A word $VAR of its command
+# is the value of VAR here, empty if unset.
+mapfile -t rows < <(grep -v -e '^#' -e '^$' "$LAB_TOP/bench/benchmarks.txt")
+for row in "${rows[@]}"; do
+	IFS='|' read -r name cmd _ <<<"$row"
+	read -r -a words <<<"$cmd"
+	for i in "${!words[@]}"; do
+		case ${words[i]} in
+		'$'*) var=${words[i]#'$'}; words[i]=${!var:-} ;;
+		esac
+	done
+	case ${words[0]} in
+	gup_test) gup "$name" "${words[@]:1}" ;;
+	*) run "$name" "${words[@]}" ;;
+	esac
+done
 
 echo "bench: done, $(grep -c '^result' "$results") results, $(grep -c '^na' "$results") n/a"
 exit 0
