@@ -19,10 +19,7 @@ set -euo pipefail
 
 rounds=${BENCH_ROUNDS:-3}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number, not '$rounds'"
-[ -z "${BENCH_KERNELS:-}" ] || die "BENCH_KERNELS is gone: use KERNEL=patched|baseline|both"
-select_kernels both
-# The report divides by the first kernel, so the baseline comes first.
-[ ${#kernels[@]} = 1 ] || kernels=(baseline patched)
+select_kernels_baseline_first	# the report divides by the first
 
 # DEBUG=off (kernels without the debug options) keeps its own results.
 res=$LAB_RESULTS/bench${LAB_CONFIG_SUFFIX:-}

@@ -64,6 +64,16 @@ select_kernels() {
 	esac
 }
 
+# select_kernels both for make bench and make profile, which compare the
+# other kernel to the first: the baseline first.  Their old variables stop
+# the run rather than being ignored.
+select_kernels_baseline_first() {
+	[ -z "${BENCH_KERNELS:-}${PROFILE_KERNELS:-}" ] ||
+		die "BENCH_KERNELS and PROFILE_KERNELS are gone: use KERNEL=patched|baseline|both"
+	select_kernels both
+	[ ${#kernels[@]} = 1 ] || kernels=(baseline patched)
+}
+
 # One kernel named on a command line (vm.sh -k, the report scripts).
 check_kernel_name() {
 	case "$1" in

@@ -32,10 +32,7 @@ prog=$(awk -F'|' -v op="$op" '$1 == op { split($2, w, " "); print w[1] }' "$LAB_
 	die "$op does not mark a profile window"
 top=${PROFILE_TOP:-40}
 [[ $top =~ ^[1-9][0-9]*$ ]] || die "PROFILE_TOP must be a positive number, not '$top'"
-[ -z "${PROFILE_KERNELS:-}" ] || die "PROFILE_KERNELS is gone: use KERNEL=patched|baseline|both"
-select_kernels both
-# The table's difference is the last kernel minus the first: the baseline first.
-[ ${#kernels[@]} = 1 ] || kernels=(baseline patched)
+select_kernels_baseline_first	# the table subtracts the first
 for k in "${kernels[@]}"; do
 	[ -f "$(kernel_out "$k")/System.map" ] ||
 		die "no $k kernel at $(kernel_out "$k"); run 'make build KERNEL=$k${DEBUG:+ DEBUG=$DEBUG}'"
