@@ -1,17 +1,32 @@
 # Thin front end: every target is a script under lab/.
-#   make run    [KERNEL=patched|baseline]   boot, show the DAX page life cycle
-#   make check  [KERNEL=both|patched|baseline]  build, run the suite, judge
-#   make shell  [KERNEL=...]                interactive guest
-#   make build  [KERNEL=...] [DEBUG=kasan]  just build a kernel
-#   make patches                            export build/linux to patches/
-#   make torture [KERNEL=patched|baseline|both] [TORTURE_SECONDS=N] [DEBUG=kasan]
-#   make profile OP=NAME [DEBUG=off]         instructions per kernel function
-#   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]  Debian's configs
-#   make selftests [KERNEL=both|patched|baseline]  the kernel's mm selftests
-#   make lint                               shellcheck + checkpatch (check runs it)
+#
+#   target                                   what                      KERNEL default
+#   make run                                 boot, show the DAX page
+#                                            life cycle                patched
+#   make check                               lint, build, run the
+#                                            suite, judge              both
+#   make shell                               interactive guest         patched (one only)
+#   make build [DEBUG=kasan|off]             just build                patched
+#   make torture [TORTURE_SECONDS=N] [DEBUG=kasan]
+#                                            the torture workload      patched
+#   make selftests                           the kernel's mm selftests both
+#   make bench [DEBUG=off]                   microbenchmarks           both
+#   make profile OP=NAME [DEBUG=off]         instructions per kernel
+#                                            function of a benchmark   both
+#   make series-check                        build + checkpatch each
+#                                            patch                     both, always
+#   make cross                               other architectures       both, always
+#   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]
+#                                            Debian's own configs      both, always
+#   make tip-configs                         allnoconfig, THP off      patched, always
+#   make patches | lint | tests | deps | tree | clean                  (no kernel)
+#
+# KERNEL=patched|baseline|both picks the kernel(s): patched is the series,
+# baseline the pristine Debian source.  Unset, a target takes the default
+# above.  It reaches the scripts in the environment, like DEBUG; a bad
+# value, or one the target cannot use, stops it with an error.
 # V=1 prints the QEMU command line.
-KERNEL ?= patched
-export V DEBUG
+export V DEBUG KERNEL
 
 .PHONY: run check shell build tree deps patches tests clean series-check cross torture tip-configs distro-configs selftests lint
 
@@ -22,22 +37,22 @@ tree: deps
 	@lab/tree.sh
 
 build: tree
-	@lab/build.sh $(KERNEL)
+	@lab/build.sh
 
 tests:
 	@$(MAKE) -s -C tests
 
-run: build tests
-	@lab/vm.sh -k $(KERNEL) -n demo -t 600 -- build/lab/demo
+run:
+	@lab/demo.sh
 
 lint:
 	@lab/lint.sh
 
 check:
-	@lab/check.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)
+	@lab/check.sh
 
-shell: build
-	@lab/vm.sh -k $(KERNEL) -n shell -s
+shell:
+	@lab/shell.sh
 
 patches:
 	@lab/format-patches.sh
@@ -45,10 +60,10 @@ patches:
 clean:
 	rm -rf results build/tests build/bench build/lab
 
-# make bench [KERNEL=baseline|patched]: both kernels by default, alternating.
+# make bench: the kernels boot alternately.
 .PHONY: bench
 bench:
-	@BENCH_KERNELS="$(if $(filter command line,$(origin KERNEL)),$(KERNEL),baseline patched)" lab/bench.sh
+	@lab/bench.sh
 
 # make profile OP=fault.devdax-2m: instructions per kernel function.
 .PHONY: profile
@@ -72,8 +87,8 @@ distro-configs:
 
 # make torture: the concurrent workload, 2 minutes by default.
 torture:
-	@lab/torture.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),patched)
+	@lab/torture.sh
 
 # make selftests: tools/testing/selftests/mm on both kernels (slow, ~1 h).
 selftests:
-	@lab/selftests.sh $(if $(filter command line,$(origin KERNEL)),$(KERNEL),both)
+	@lab/selftests.sh

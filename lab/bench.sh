@@ -1,13 +1,14 @@
 #!/bin/bash
 # make bench: build both kernels and the benchmarks, then boot the
 # kernels alternately under "-icount shift=0,sleep=off" and run
-# bench/run-bench.sh in each boot; finally print the comparison table and
-# write results/bench.md and results/bench.png.
+# bench/guest/run-bench.sh in each boot (the rows of bench/benchmarks.txt);
+# finally lab/bench-report.sh prints the comparison table and writes
+# results/bench.md and results/bench.png.
 #
 #   bench.sh [PATTERN...]     only benchmarks matching the shell globs
 #
+#   KERNEL=patched|baseline|both   (default both; booted baseline first)
 #   BENCH_ROUNDS=R            boots per kernel (default 3)
-#   BENCH_KERNELS="A B"       kernels, in boot order (default "baseline patched")
 #   BENCH_REPS=K              repetitions inside each boot (default 5)
 #   BENCH_NO_BUILD=1          use the kernels as built, do not run lab/build.sh
 #   BENCH_REPORT_ONLY=1       skip building and running, report existing results
@@ -17,10 +18,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 rounds=${BENCH_ROUNDS:-3}
-read -r -a kernels <<<"${BENCH_KERNELS:-baseline patched}"
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number, not '$rounds'"
-[ ${#kernels[@]} -gt 0 ] || die "BENCH_KERNELS is empty"
-for k in "${kernels[@]}"; do check_kernel_name "$k"; done
+select_kernels_baseline_first	# the report divides by the first
 
 # DEBUG=off (kernels without the debug options) keeps its own results.
 res=$LAB_RESULTS/bench${LAB_CONFIG_SUFFIX:-}
@@ -45,7 +44,7 @@ boot() {
 	progress "bench: round $r/$rounds, $k kernel: booting"
 	set +e
 	"$LAB_TOP"/lab/vm.sh -i -k "$k" -n "$name" -t "${BENCH_VM_TIMEOUT:-1200}" -- \
-		env BENCH_REPS="${BENCH_REPS:-5}" bench/run-bench.sh "$@" >"$log" 2>&1 &
+		env BENCH_REPS="${BENCH_REPS:-5}" bench/guest/run-bench.sh "$@" >"$log" 2>&1 &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
 		sleep 2
@@ -74,12 +73,11 @@ boot() {
 }
 
 if [ "${BENCH_REPORT_ONLY:-0}" = 0 ]; then
-	"$LAB_TOP"/lab/deps.sh bench
 	if [ "${BENCH_NO_BUILD:-0}" = 0 ]; then
-		"$LAB_TOP"/lab/tree.sh
-		for k in "${kernels[@]}"; do
-			"$LAB_TOP"/lab/build.sh "$k"
-		done
+		prepare_tree bench
+		build_kernels
+	else
+		"$LAB_TOP"/lab/deps.sh bench
 	fi
 	for k in "${kernels[@]}"; do
 		[ -f "$(kernel_out "$k")/arch/x86/boot/bzImage" ] || die "no $k kernel built"
@@ -108,4 +106,4 @@ if [ "${BENCH_REPORT_ONLY:-0}" = 0 ]; then
 	echo "wall $((SECONDS - start))" >>"$res/info.txt"
 fi
 
-exec "$LAB_TOP"/bench/report.sh "$res" "${kernels[@]}"
+exec "$LAB_TOP"/lab/bench-report.sh "$res" "${kernels[@]}"

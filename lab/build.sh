@@ -1,41 +1,41 @@
 #!/bin/bash
-# Build a lab kernel: build.sh patched|baseline
-# Config = tinyconfig + every lab/configs/*.config except the three that
-# pick the variant: debug.config (the default), debug + kasan.config
-# (DEBUG=kasan), distro.config (DEBUG=off).  Every option the fragments
+# make build: build the lab kernel KERNEL=patched|baseline|both (default
+# patched; both builds one after the other).
+# Config = tinyconfig + every lab/configs/*.config except the ones that
+# pick the variant, + the fragments of the variant DEBUG asks for (the
+# table in lib.sh: debug.config by default, debug + kasan.config for
+# DEBUG=kasan, distro.config for DEBUG=off).  Every option the fragments
 # ask for is verified.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kernel=${1:-patched}
-check_kernel_name "$kernel"
+select_kernels patched
+if [ ${#kernels[@]} -gt 1 ]; then
+	build_kernels
+	exit 0
+fi
+kernel=${kernels[0]}
 frags=()
 for f in "$LAB_TOP"/lab/configs/*.config; do
-	case ${f##*/} in
-	debug.config | kasan.config | distro.config) ;;
-	*) frags+=("$f") ;;
-	esac
+	name=${f##*/}
+	[[ " ${LAB_VARIANT_CONFIGS[*]} " == *" ${name%.config} "* ]] || frags+=("$f")
 done
-# lib.sh has checked DEBUG.
-case "${DEBUG:-}" in
-"") frags+=("$LAB_TOP/lab/configs/debug.config") ;;
-kasan) frags+=("$LAB_TOP"/lab/configs/{debug,kasan}.config) ;;
-off) frags+=("$LAB_TOP/lab/configs/distro.config") ;;
-esac
+for name in "${LAB_CONFIGS[@]}"; do
+	frags+=("$LAB_TOP/lab/configs/$name.config")
+done
 
 src=$(kernel_src "$kernel")
 out=$(kernel_out "$kernel")
 mkdir -p "$out"
-kmake() { make -s -C "$src" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 
 # Regenerate .config only when the fragments change: a new .config
 # rebuilds nearly everything.
 stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)
 if [ "$(cat "$out/.lab-config" 2>/dev/null)" != "$stamp" ] || [ ! -f "$out/.config" ]; then
 	note "configuring $kernel kernel in $out"
-	kmake tinyconfig >/dev/null
+	kmake "$src" "$out" tinyconfig >/dev/null
 	"$src"/scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "${frags[@]}" >/dev/null
-	kmake olddefconfig >/dev/null
+	kmake "$src" "$out" olddefconfig >/dev/null
 	echo "$stamp" >"$out/.lab-config"
 fi
 
@@ -52,11 +52,11 @@ done < <(cat "${frags[@]}")
 [ $bad = 0 ] || die "kernel config for $kernel is missing required options (see above)"
 
 note "building $kernel kernel ($(git -C "$src" describe --always --tags 2>/dev/null))"
-kmake bzImage modules
+kmake "$src" "$out" bzImage modules
 
 # The probe module is built per kernel in its own copy of the source.
 probe=$out/probe
 rm -rf "$probe" && mkdir -p "$probe"
 cp "$LAB_TOP"/tests/probe/* "$probe"/
-kmake M="$probe" modules
+kmake "$src" "$out" M="$probe" modules
 note "built $out/arch/x86/boot/bzImage and $probe/lab_probe.ko"

@@ -1,17 +1,16 @@
 #!/bin/bash
 # make check: lint (lab/lint.sh), build the kernels and the tests, run the
 # regression suite in the guest on each kernel and judge the results.
-#   check.sh [patched|baseline|both]      (default both: the contract
-#                                          tests need the baseline too)
+#   KERNEL=patched|baseline|both   (default both: the contract tests
+#                                  need the baseline too)
 # Prints "N skipped", then ends with the line "N passed, N failed", which
 # is what CI reads.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-select_kernels "${1:-both}"
+select_kernels both
 
-"$LAB_TOP"/lab/deps.sh
-"$LAB_TOP"/lab/tree.sh
+prepare_tree
 mkdir -p "$LAB_RESULTS"
 host=0 host_fail=0
 hostcheck() {	# hostcheck NAME CMD...: a host-side step counted as a test
@@ -35,7 +34,7 @@ if [ "$host_fail" != 0 ]; then
 fi
 
 for k in "${kernels[@]}"; do
-	hostcheck "build $k kernel" "$LAB_TOP"/lab/build.sh "$k"
+	hostcheck "build $k kernel" env KERNEL="$k" "$LAB_TOP"/lab/build.sh
 done
 hostcheck "build tests" make -s -C "$LAB_TOP/tests"
 
@@ -43,7 +42,7 @@ for k in "${kernels[@]}"; do
 	# The VM run fails on a dmesg warning or timeout; test verdicts come
 	# from the TAP files, judged below.
 	hostcheck "suite on $k: guest finished, dmesg clean" \
-		"$LAB_TOP"/lab/vm.sh -k "$k" -n suite -t "${LAB_SUITE_TIMEOUT:-1500}" -- tests/run-suite.sh
+		"$LAB_TOP"/lab/vm.sh -k "$k" -n suite -t "${LAB_SUITE_TIMEOUT:-1500}" -- tests/guest/run-suite.sh
 done
 
 # The kernel's own mm selftests, the categories that take minutes under
@@ -51,7 +50,7 @@ done
 # may fail on the series.  Needs both kernels.
 mm_subset() {
 	MM_RUN=selftests-ci LAB_CATEGORY_TIMEOUT=600 MM_CATEGORIES="$LAB_CI_MM_CATEGORIES" \
-		"$LAB_TOP"/lab/selftests.sh both >"$LAB_RESULTS/selftests-ci.log" 2>&1
+		KERNEL=both "$LAB_TOP"/lab/selftests.sh >"$LAB_RESULTS/selftests-ci.log" 2>&1
 	local rc=$?
 	awk '/^(baseline|patched): [0-9]+ passed/ { p = 1 } p' "$LAB_RESULTS/selftests-ci.log"
 	return $rc
@@ -61,10 +60,7 @@ if [ ${#kernels[@]} = 2 ]; then
 	hostcheck "mm selftests ($LAB_CI_MM_CATEGORIES): no test passing on the baseline fails on the series" mm_subset
 fi
 
-set +e
-"$LAB_TOP"/lab/report.sh "${kernels[@]}"
-set -e
-read -r pass fail skip <"$LAB_RESULTS/suite.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
+judge_run suite
 echo "$skip skipped"
 echo "$((pass + host)) passed, $((fail + host_fail)) failed"
 [ $((fail + host_fail)) = 0 ]

@@ -9,8 +9,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$LAB_TOP"/lab/deps.sh cross
-"$LAB_TOP"/lab/tree.sh
+select_kernels both both
+prepare_tree cross
 
 declare -A cross=([arm64]=aarch64-linux-gnu- [powerpc]=powerpc64le-linux-gnu-
 		  [riscv]=riscv64-linux-gnu- [s390]=s390x-linux-gnu-)
@@ -29,8 +29,7 @@ build_objs() {
 	src=$(kernel_src "$kernel")
 	out=$LAB_BUILD/out/cross-$arch-$kernel
 	mkdir -p "$out"
-	local mk=(make -s -C "$src" O="$out" ARCH="$arch" CROSS_COMPILE="${cross[$arch]}"
-		  CC="ccache ${cross[$arch]}gcc" -j"$LAB_JOBS")
+	local mk=(kmake_arch "$arch" "${cross[$arch]}" "$src" "$out")
 	local enable=() opt
 	for opt in "${dax_opts[@]}"; do
 		enable+=(-e "$opt")

@@ -14,9 +14,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+select_kernels both both
 [ "$(id -u)" = 0 ] || die "distro-configs needs root: it adds dpkg architectures to download Debian's linux-config-6.12 packages"
-"$LAB_TOP"/lab/deps.sh cross
-"$LAB_TOP"/lab/tree.sh
+prepare_tree cross
 
 dir=$LAB_BUILD/distro
 mkdir -p "$dir/debs" "$dir/configs" "$LAB_RESULTS"
@@ -111,9 +111,7 @@ run_one() {
 	src=$(kernel_src "$kernel")
 	out=$LAB_BUILD/out/distro-$name-$kernel
 	mkdir -p "$out"
-	local mk=(make -s -C "$src" O="$out" ARCH="${karch[$arch]}" -j"$LAB_JOBS"
-		  CC="ccache ${cross[$arch]}gcc" HOSTCC="ccache gcc")
-	[ -z "${cross[$arch]}" ] || mk+=(CROSS_COMPILE="${cross[$arch]}")
+	local mk=(kmake_arch "${karch[$arch]}" "${cross[$arch]}" "$src" "$out")
 	cp "$dir/configs/config.$name" "$out/.config"
 	"${mk[@]}" olddefconfig >/dev/null 2>"$out/config.log"
 	[ "${DISTRO_BUILD:-1}" = 0 ] && return

@@ -33,7 +33,5 @@ rm -f "$LAB_TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch
 git_tree format-patch -q --cover-letter --cover-from-description=subject \
 	--zero-commit -o "$LAB_TOP/patches" base..series
 # The tree now matches patches/: record it so tree.sh does not re-apply.
-mapfile -t series < <(find "$LAB_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
-(cat "$LAB_TOP/patches/BASE"; cat "${series[@]}") | sha1sum | cut -d' ' -f1 >"$LAB_TREE/.git/lab-applied"
-git_tree rev-parse HEAD >"$LAB_TREE/.git/lab-head"
+record_series
 note "wrote $n patches and a cover letter to patches/"

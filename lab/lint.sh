@@ -1,7 +1,7 @@
 #!/bin/bash
 # make lint: shellcheck on the shell scripts of lab/, bench/, tests/ and
 # .ci/, and the kernel tree's scripts/checkpatch.pl on the C and headers
-# under tests/ and bench/.  Takes seconds; lab/check.sh runs it first.
+# under lab/, tests/ and bench/.  Takes seconds; lab/check.sh runs it first.
 # Installs nothing: lab/deps.sh installs shellcheck, lab/tree.sh unpacks
 # the tree that checkpatch.pl comes from.
 set -euo pipefail
@@ -50,7 +50,7 @@ ignore=(
 	ENOSYS				# user space tests errno == ENOSYS after a syscall, the one meaning the check allows
 )
 mapfile -t module < <(find tests/probe -name '*.c' | sort)
-mapfile -t user < <(find tests bench -name '*.[ch]' ! -path 'tests/probe/*.c' | sort)
+mapfile -t user < <(find lab tests bench -name '*.[ch]' ! -path 'tests/probe/*.c' | sort)
 
 # Run on copies outside the git checkout: with --strict, inside a git
 # tree checkpatch seeds its CamelCase list from "git ls-files include/"

@@ -2,15 +2,15 @@
 # make profile OP=NAME: where the guest instructions of one benchmark go,
 # per kernel function, on the baseline and on the patched kernel.
 #
-#   profile.sh NAME     NAME is a benchmark of bench/run-bench.sh that
-#                       marks its windows (fault.*, truncate.*, punch.*),
-#                       e.g. fault.devdax-2m
+#   profile.sh NAME     NAME is a benchmark of bench/benchmarks.txt whose
+#                       program marks its windows (fault.*, truncate.*,
+#                       punch.*), e.g. fault.devdax-2m
 #
 #   PROFILE_TOP=N       rows of the table (default 40)
-#   PROFILE_KERNELS="A B"  kernels (default "baseline patched")
+#   KERNEL=patched|baseline|both  (default both)
 #   DEBUG=off           the -O2 kernels without the debug options
 #
-# Each kernel boots once under -icount with bench/insn-profile.c loaded
+# Each kernel boots once under -icount with lab/insn-profile.c loaded
 # into QEMU.  The benchmark calls personality(2) before and after its
 # timed loop (or each timed call), and the plugin counts every
 # instruction in between, per translation block.  The guest's
@@ -25,22 +25,25 @@ usage() { sed -n '4,11s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 [ $# = 1 ] || usage
 op=$1
 [[ $op =~ ^[A-Za-z0-9._-]+$ ]] || die "bad benchmark name '$op'"
-grep -q "^run $op " "$LAB_TOP/bench/run-bench.sh" ||
-	die "no benchmark '$op' in bench/run-bench.sh (try fault.devdax-2m)"
-grep -q 'bench_window' "$LAB_TOP/bench/$(awk -v op="$op" '$1 == "run" && $2 == op { print $3 }' \
-	"$LAB_TOP/bench/run-bench.sh").c" || die "$op does not mark a profile window"
+# The program is the first word of the benchmark's command.
+prog=$(awk -F'|' -v op="$op" '$1 == op { split($2, w, " "); print w[1] }' "$LAB_TOP/bench/benchmarks.txt")
+[ -n "$prog" ] || die "no benchmark '$op' in bench/benchmarks.txt (try fault.devdax-2m)"
+[ -f "$LAB_TOP/bench/$prog.c" ] && grep -q 'bench_window' "$LAB_TOP/bench/$prog.c" ||
+	die "$op does not mark a profile window"
 top=${PROFILE_TOP:-40}
 [[ $top =~ ^[1-9][0-9]*$ ]] || die "PROFILE_TOP must be a positive number, not '$top'"
-read -r -a kernels <<<"${PROFILE_KERNELS:-baseline patched}"
-[ ${#kernels[@]} -gt 0 ] || die "PROFILE_KERNELS is empty"
+select_kernels_baseline_first	# the table subtracts the first
 for k in "${kernels[@]}"; do
-	check_kernel_name "$k"
 	[ -f "$(kernel_out "$k")/System.map" ] ||
 		die "no $k kernel at $(kernel_out "$k"); run 'make build KERNEL=$k${DEBUG:+ DEBUG=$DEBUG}'"
 done
 
 "$LAB_TOP"/lab/deps.sh bench
-make -s -C "$LAB_TOP/bench" all plugin >/dev/null
+make -s -C "$LAB_TOP/bench" >/dev/null
+# The plugin is host code, loaded by QEMU.
+plugin=$LAB_BUILD/lab/insn-profile.so
+mkdir -p "${plugin%/*}"
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$plugin" "$LAB_TOP/lab/insn-profile.c"
 res=$LAB_RESULTS/profile${LAB_CONFIG_SUFFIX:-}
 mkdir -p "$res"
 
@@ -83,9 +86,9 @@ for k in "${kernels[@]}"; do
 	guest=$LAB_RESULTS/$k/$name
 	echo "profile: $op on the $k kernel"
 	# shellcheck disable=SC2016	# expanded by the guest's bash
-	LAB_QEMU_PLUGIN="$LAB_BUILD/bench/insn-profile.so,out=$res/$k-$op.blocks,marker=$marker" \
+	LAB_QEMU_PLUGIN="$plugin,out=$res/$k-$op.blocks,marker=$marker" \
 		"$LAB_TOP"/lab/vm.sh -i -k "$k" -n "$name" -t 1800 -- bash -c \
-		'cat /proc/kallsyms >"$LAB_OUT/kallsyms" && BENCH_REPS=3 exec bench/run-bench.sh "$1"' \
+		'cat /proc/kallsyms >"$LAB_OUT/kallsyms" && BENCH_REPS=3 exec bench/guest/run-bench.sh "$1"' \
 		- "$op" >"$res/$k-$op.console" 2>&1 ||
 		die "the $k boot failed, see $res/$k-$op.console"
 	# Every window the program closed says how many operations it held.

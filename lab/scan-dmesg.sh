@@ -2,7 +2,8 @@
 # scan-dmesg.sh DMESG [KERNEL]: fail if a guest dmesg holds a kernel
 # warning, BUG, oops, bad page or page-table entry, refcount_t
 # saturation, KASAN or lockdep report.  Prints the hits.  On the baseline,
-# the messages listed in lab/known-baseline-dmesg.txt are reported but
+# the messages listed in tests/expectations/known-baseline-dmesg.txt are
+# reported but
 # tolerated.
 set -euo pipefail
 here=$(dirname "$0")
@@ -11,7 +12,7 @@ pattern='WARNING:|BUG:|Oops|Bad page|bad (pgd|p4d|pud|pmd|pte)|refcount_t:|possi
 hits=$(grep -En "$pattern" "$1" || true)
 [ -n "$hits" ] || exit 0
 if [ "${2:-}" = baseline ]; then
-	known=$(grep -v '^#' "$here/known-baseline-dmesg.txt" | cut -f1 | paste -sd'|')
+	known=$(grep -v '^#' "$here/../tests/expectations/known-baseline-dmesg.txt" | cut -f1 | paste -sd'|')
 	grep -E "$known" <<<"$hits" | sed 's/^/known baseline bug: /' >&2 || true
 	hits=$(grep -vE "$known" <<<"$hits" || true)
 fi

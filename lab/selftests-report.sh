@@ -83,7 +83,7 @@ for k in "$@"; do
 					printf "%s\t%s: (category)\tFAIL\tno result (exit status %s)\t\n", k, c, status
 			}' "$log"
 	done
-	# The hmm category's direct run of hmm-tests (run-mm-selftests.sh).
+	# The hmm category's direct run of hmm-tests (tests/guest/run-mm-selftests.sh).
 	if [ -f "$dir/hmm-direct.log" ]; then
 		st=FAIL
 		grep -qx '# exit status 0' "$dir/hmm-direct.log" && st=PASS

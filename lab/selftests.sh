@@ -3,14 +3,14 @@
 # run_vmtests.sh) built from each kernel's tree and run in the lab guest,
 # to show the series changes nothing for anonymous memory, THP, hugetlb,
 # KSM, userfaultfd, mremap and friends.
-#   selftests.sh [both|patched|baseline]      (default both)
+#   KERNEL=patched|baseline|both   (default both)
 # MM_CATEGORIES overrides the run_vmtests.sh categories, MM_RUN names the
 # run (default selftests; make check's subset is selftests-ci).  Results:
 # results/<kernel>/<run>/mm/*.log and the table results/<run>.md.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-select_kernels "${1:-both}"
+select_kernels both
 run=${MM_RUN:-selftests}
 [[ $run =~ ^[A-Za-z0-9._-]+$ ]] || die "bad MM_RUN '$run'"
 export MM_RUN=$run
@@ -20,8 +20,7 @@ categories=${MM_CATEGORIES:-"mmap gup_test userfaultfd mlock mremap hmm madv_pop
 ncat=$(wc -w <<<"$categories")
 timeout=$((ncat * ${LAB_CATEGORY_TIMEOUT:-1200} + 600))
 
-"$LAB_TOP"/lab/deps.sh selftests
-"$LAB_TOP"/lab/tree.sh
+prepare_tree selftests
 
 # Build the selftests of kernel $1 against its own uapi headers.
 build_selftests() {
@@ -42,16 +41,16 @@ build_selftests() {
 	[ -x "$dir/mm/run_vmtests.sh" ] || die "no run_vmtests.sh installed in $dir/mm"
 }
 
+build_kernels
 rc=0
 for k in "${kernels[@]}"; do
-	"$LAB_TOP"/lab/build.sh "$k"
 	build_selftests "$k"
 	# 4G for hugetlb reserves beside the page cache; two NUMA nodes for
 	# migration and ksm_numa.
 	# shellcheck disable=SC2086	# one word per category
 	LAB_MEM=4G LAB_APPEND="numa=fake=2" \
 		"$LAB_TOP"/lab/vm.sh -k "$k" -n "$run" -t "$timeout" -- \
-		tests/run-mm-selftests.sh -t "${LAB_CATEGORY_TIMEOUT:-1200}" \
+		tests/guest/run-mm-selftests.sh -t "${LAB_CATEGORY_TIMEOUT:-1200}" \
 		"$LAB_BUILD/selftests/$k/mm" $categories || rc=1
 done
 "$LAB_TOP"/lab/selftests-report.sh "${kernels[@]}" || rc=1

@@ -10,8 +10,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$LAB_TOP"/lab/deps.sh
-"$LAB_TOP"/lab/tree.sh
+select_kernels both both
+prepare_tree
 # The check tree mirrors the baseline build's layout (linux-baseline and
 # out/baseline under its own ccache base directory), so compiling the
 # pristine source is a ccache hit on the objects of `make build
@@ -23,10 +23,10 @@ export CCACHE_BASEDIR=$top
 # Work on a copy, so that patches/ can be regenerated during the run.
 rm -rf "$top/queue"
 mkdir -p "$top/queue"
-cp "$LAB_TOP"/patches/[0-9][0-9][0-9][0-9]-*.patch "$top/queue/" 2>/dev/null || true
-rm -f "$top"/queue/0000-*
-mapfile -t series < <(find "$top/queue" -name '*.patch' | sort)
+mapfile -t series < <(series_patches)
 [ ${#series[@]} -gt 0 ] || die "patches/ holds no patches"
+cp "${series[@]}" "$top/queue/"
+mapfile -t series < <(find "$top/queue" -name '*.patch' | sort)
 [ -d "$wt" ] || git -C "$LAB_TREE" worktree add -q --detach "$wt" base
 git -C "$wt" checkout -q --detach base
 git -C "$wt" reset -q --hard base
@@ -34,7 +34,7 @@ mkdir -p "$out"
 cp "$(kernel_out baseline)/.config" "$out/.config" 2>/dev/null ||
 	die "build the baseline kernel first (make build KERNEL=baseline): its .config is reused"
 
-kbuild() { make -s -C "$wt" O="$out" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" olddefconfig bzImage; }
+kbuild() { kmake "$wt" "$out" olddefconfig bzImage; }
 # Warnings the pristine source already has are not the series' fault.
 # make only shows those of the files it compiles, so keep the union of
 # all runs (the base tree is always the same).

@@ -11,22 +11,20 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$LAB_TOP"/lab/deps.sh
-"$LAB_TOP"/lab/tree.sh
+select_kernels patched patched
+prepare_tree
 src=$LAB_TREE
 lean=$(kernel_out patched)/.config
 [ -f "$lean" ] || die "build the patched kernel first (make build): its .config is the base of nothp"
 touched=$(git -C "$src" diff --name-only base..series)
 
-kmake() { make -s -C "$src" O="$1" -j"$LAB_JOBS" CC="ccache gcc" HOSTCC="ccache gcc" "${@:2}"; }
-
 configure() {	# configure NAME OUT
 	case $1 in
-	allnoconfig) kmake "$2" allnoconfig ;;
+	allnoconfig) kmake "$src" "$2" allnoconfig ;;
 	nothp)
 		cp "$lean" "$2/.config"
 		"$src"/scripts/config --file "$2/.config" -d TRANSPARENT_HUGEPAGE
-		kmake "$2" olddefconfig
+		kmake "$src" "$2" olddefconfig
 		grep -q '^CONFIG_TRANSPARENT_HUGEPAGE=y' "$2/.config" &&
 			die "nothp: TRANSPARENT_HUGEPAGE is still set"
 		# DEV_DAX depends on THP; FS DAX and ZONE_DEVICE do not.
@@ -44,7 +42,7 @@ for cfg in allnoconfig nothp; do
 	out=$LAB_BUILD/out/tip-$cfg
 	mkdir -p "$out"
 	configure "$cfg" "$out" >/dev/null
-	if kmake "$out" vmlinux >"$out/build.log" 2>&1; then b=ok; else b=FAIL; bad=1; fi
+	if kmake "$src" "$out" vmlinux >"$out/build.log" 2>&1; then b=ok; else b=FAIL; bad=1; fi
 	new=$(grep -E '(warning|error):' "$out/build.log" | sed -E 's#^[^ :]*linux/##' |
 	      grep -F -f <(echo "$touched") | sort -u || true)
 	printf '%-12s %-6s %s\n' "$cfg" "$b" "$(grep -c . <<<"$new" || true)"

@@ -1,23 +1,20 @@
 #!/bin/bash
 # make torture: the concurrent workload of tests/torture on one kernel or
-# both, then its verdicts judged like the suite's.
-#   torture.sh [patched|baseline|both]   (default patched)
+# both, then its verdicts judged like the suite's (lab/suite-report.sh).
+#   KERNEL=patched|baseline|both   (default patched)
 #   TORTURE_SECONDS=N   length of the workload (default 120)
 #   DEBUG=kasan         run the KASAN build of the kernel(s)
 # Ends with the line "N passed, N failed, N skipped".
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-select_kernels "${1:-patched}"
+select_kernels patched
 secs=${TORTURE_SECONDS:-120}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || die "TORTURE_SECONDS must be a positive number, not '$secs'"
 run=torture${LAB_CONFIG_SUFFIX:-}
 
-"$LAB_TOP"/lab/deps.sh
-"$LAB_TOP"/lab/tree.sh
-for k in "${kernels[@]}"; do
-	"$LAB_TOP"/lab/build.sh "$k"
-done
+prepare_tree
+build_kernels
 make -s -C "$LAB_TOP/tests"
 
 vm_fail=0
@@ -25,13 +22,10 @@ for k in "${kernels[@]}"; do
 	# A guest that hangs or a dmesg warning fails the run; the verdicts
 	# come from the TAP file.
 	"$LAB_TOP"/lab/vm.sh -k "$k" -n "$run" -t $((secs + 900)) -- \
-		env LAB_TORTURE_SECONDS="$secs" tests/run-suite.sh torture ||
+		env LAB_TORTURE_SECONDS="$secs" tests/guest/run-suite.sh torture ||
 		{ echo "torture: the $k guest failed (see results/$k/$run/)"; vm_fail=$((vm_fail + 1)); }
 	grep -a '^# ' "$LAB_RESULTS/$k/$run/tests/torture.full" 2>/dev/null | sed "s/^/$k: /"
 done
-set +e
-LAB_RUN=$run "$LAB_TOP"/lab/report.sh "${kernels[@]}"
-set -e
-read -r pass fail skip <"$LAB_RESULTS/$run.count" 2>/dev/null || { pass=0 fail=1 skip=0; }
+judge_run "$run"
 echo "$pass passed, $((fail + vm_fail)) failed, $skip skipped"
 [ $((fail + vm_fail)) = 0 ]

@@ -38,9 +38,7 @@ fi
 
 # Re-apply the series only when patches/ changed since the last apply, so
 # work committed in the tree but not yet exported is not thrown away.
-mapfile -t series < <(find "$LAB_TOP/patches" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
-stamp=$( (cat "$LAB_TOP/patches/BASE"; [ ${#series[@]} -eq 0 ] || cat "${series[@]}") | sha1sum | cut -d' ' -f1)
-if [ "$(cat "$LAB_TREE/.git/lab-applied" 2>/dev/null)" = "$stamp" ]; then
+if [ "$(cat "$LAB_TREE/.git/lab-applied" 2>/dev/null)" = "$(series_stamp)" ]; then
 	exit 0
 fi
 if [ "${LAB_KEEP_TREE:-0}" = 1 ]; then
@@ -56,6 +54,7 @@ if [ -f "$LAB_TREE/.git/lab-applied" ] && [ "$ahead" -gt 0 ] &&
 	die "$LAB_TREE has commits not exported to patches/; run 'make patches' or LAB_KEEP_TREE=1"
 fi
 
+mapfile -t series < <(series_patches)
 note "applying ${#series[@]} patches from patches/"
 git_tree checkout -q -B series base
 if [ ${#series[@]} -gt 0 ]; then
@@ -69,5 +68,4 @@ if [ ${#series[@]} -gt 0 ]; then
 		die "patch does not apply: $failed"
 	fi
 fi
-echo "$stamp" >"$LAB_TREE/.git/lab-applied"
-git_tree rev-parse HEAD >"$LAB_TREE/.git/lab-head"
+record_series

@@ -75,7 +75,7 @@ truncate -s 256M "$img/nvme.img"
 } >"$res/cmd"
 
 append="root=/dev/root rootfstype=9p rootflags=trans=virtio,version=9p2000.L,msize=524288,cache=loose"
-append+=" ro init=$LAB_TOP/lab/guest-init console=ttyS0 panic=-1 oops=panic loglevel=5"
+append+=" ro init=$LAB_TOP/lab/guest/init console=ttyS0 panic=-1 oops=panic loglevel=5"
 append+=" transparent_hugepage=madvise"	# as Debian kernels default; DAX ignores it
 # TCG on a busy host can starve the vCPU for tens of seconds (a KASAN
 # boot beside builds tripped RCU's 21 s grace-period-start check); real

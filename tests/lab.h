@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Shared helpers for the guest tests.  The guest init (lab/guest-init)
+ * Shared helpers for the guest tests.  The guest init (lab/guest/init)
  * describes the devices in LAB_* environment variables; the lab_probe
  * module reports page state.  Plain C, no kselftest harness: the tests'
  * fixture pieces built on the harness are in lab_harness.h.

@@ -2,71 +2,23 @@
 # Compare benchmark results of two kernels: prints the table and writes
 # results/bench.md and results/bench.png (gnuplot), named after RESDIR
 # (results/bench-nodebug gives bench-nodebug.md).
-#   report.sh RESDIR [KERNEL...]     default kernels: baseline patched
+#   bench-report.sh RESDIR [KERNEL...]     default kernels: baseline patched
 # RESDIR holds <kernel>/<round>/results.txt as lab/bench.sh collects them.
 # Numbers are compared, never judged: the targets are printed beside them.
 set -euo pipefail
-res=${1:?usage: report.sh RESDIR [KERNEL...]}
+res=${1:?usage: bench-report.sh RESDIR [KERNEL...]}
 shift
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || kernels=(baseline patched)
-[ ${#kernels[@]} -le 2 ] || { echo "report.sh: compares at most two kernels" >&2; exit 2; }
+[ ${#kernels[@]} -le 2 ] || { echo "bench-report.sh: compares at most two kernels" >&2; exit 2; }
 out=$(dirname "$res")
 md=$out/$(basename "$res").md png=$out/$(basename "$res").png dat=$res/ratios.dat
 rm -f "$dat" "$png"
 
-# What each benchmark measures, what it is compared with, and its targets
-# (name|description|reference|target|target vs reference): patched/baseline
-# for GUP, O_DIRECT, truncate, punch and the FS DAX 4K fault; device DAX 4K
-# and every 2M fault are held to the same fault on a resident page-cache
-# folio of that size instead (the /ref column).
+# What each benchmark measures, its reference and its targets, from the
+# table of bench/benchmarks.txt, as "name|what|reference|target|ref target".
 meta() {
-	cat <<'EOF'
-fault.ext4-4k|fault+touch+munmap, FS DAX ext4, 4K PTE|fault.shmem-4k|<= 1.05|
-fault.xfs-2m|fault+touch+munmap, FS DAX xfs, 2M PMD|fault.shmem-2m||<= 1.00
-fault.devdax-4k|fault+touch+munmap, device DAX 4K|fault.shmem-4k||<= 1.00
-fault.devdax-2m|fault+touch+munmap, device DAX 2M|fault.shmem-2m||<= 1.00
-fault.devdax-1g|fault+touch+munmap, device DAX 1G PUD (no 1G page-cache reference here)|||
-fault.shmem-4k|reference: shmem 4K (tmpfs, pages exist)|||
-fault.shmem-2m|reference: shmem 2M (tmpfs huge=always)|||
-fault.anon-thp-2m|reference: anon THP 2M (allocate+zero)|||
-gup.xfs.get-fast|GUP-fast get+put, xfs DAX 2M|gup.shmem-2m.get-fast|<= 1.00|
-gup.xfs.pin-fast|pin-fast pin+unpin, xfs DAX 2M|gup.shmem-2m.pin-fast|<= 1.00|
-gup.xfs.get-slow|GUP (slow) get+put, xfs DAX 2M|gup.shmem-2m.get-slow||
-gup.xfs.pin-slow|pin (slow) pin+unpin, xfs DAX 2M|gup.shmem-2m.pin-slow||
-gup.devdax-2m.get-fast|GUP-fast get+put, device DAX 2M|gup.shmem-2m.get-fast|<= 1.00|
-gup.devdax-2m.pin-fast|pin-fast pin+unpin, device DAX 2M|gup.shmem-2m.pin-fast|<= 1.00|
-gup.devdax-2m.pin-longterm|FOLL_LONGTERM pin+unpin, device DAX 2M|||
-gup.devdax-2m.get-slow|GUP (slow) get+put, device DAX 2M|gup.shmem-2m.get-slow||
-gup.devdax-2m.pin-slow|pin (slow) pin+unpin, device DAX 2M|gup.shmem-2m.pin-slow||
-gup.ext4.get-fast|GUP-fast get+put, ext4 DAX 4K|gup.shmem-4k.get-fast|<= 1.00|
-gup.ext4.pin-fast|pin-fast pin+unpin, ext4 DAX 4K|gup.shmem-4k.pin-fast|<= 1.00|
-gup.shmem-2m.get-fast|reference: GUP-fast, shmem 2M|||
-gup.shmem-2m.pin-fast|reference: pin-fast, shmem 2M|||
-gup.shmem-2m.get-slow|reference: GUP (slow), shmem 2M|||
-gup.shmem-2m.pin-slow|reference: pin (slow), shmem 2M|||
-gup.shmem-4k.get-fast|reference: GUP-fast, shmem 4K|||
-gup.shmem-4k.pin-fast|reference: pin-fast, shmem 4K|||
-dio.xfs-2m|O_DIRECT read NVMe -> xfs DAX buffer|dio.anon-thp||
-dio.devdax-2m|O_DIRECT read NVMe -> device DAX buffer|dio.anon-thp||
-dio.anon-thp|reference: O_DIRECT read -> anon THP buffer|||
-truncate.ext4-4k|truncate mapped 8M file, ext4 DAX 4K|truncate.shmem-4k|<= 1.05|
-truncate.xfs-2m|truncate mapped 128M file, xfs DAX 2M|truncate.shmem-2m|<= 1.05|
-punch.ext4-4k|punch 8M hole in mapped file, ext4 DAX 4K|punch.shmem-4k|<= 1.05|
-punch.xfs-2m|punch 128M hole in mapped file, xfs DAX 2M|punch.shmem-2m|<= 1.05|
-punch1.ext4-4k|punch 4K out of a mapped, dirty 32M file, ext4 DAX 4K|punch1.shmem-4k|<= 1.05|
-punch1.xfs-2m|punch 4K out of a mapped, dirty 128M file, xfs DAX 2M|punch1.shmem-4k|<= 1.05|
-punch1.shmem-4k|reference: punch 4K out of a mapped 32M shmem file|||
-truncate.shmem-4k|reference: truncate mapped shmem 4K|||
-truncate.shmem-2m|reference: truncate mapped shmem 2M|||
-punch.shmem-4k|reference: punch mapped shmem 4K|||
-punch.shmem-2m|reference: punch mapped shmem 2M|||
-fork.ext4-shared|fork+exit, 32M shared ext4 DAX 4K|fork.shmem-shared||
-fork.ext4-private|fork+exit, 32M private ext4 DAX 4K (PTEs copied)|fork.shmem-private||
-fork.devdax-2m-shared|fork+exit, 512M shared device DAX 2M|fork.shmem-shared||
-fork.shmem-shared|reference: fork+exit, 32M shared shmem|||
-fork.shmem-private|reference: fork+exit, 32M private shmem (PTEs copied)|||
-EOF
+	grep -v -e '^#' -e '^$' "$(dirname "$0")/../bench/benchmarks.txt" | cut -d'|' -f1,3-
 }
 
 # All result and na lines as "kernel round line...".
@@ -259,7 +211,7 @@ if [ -s "$dat" ] && command -v gnuplot >/dev/null; then
 	n=$(wc -l <"$dat")
 	width=$((300 + 45 * n))
 	[ $width -ge 800 ] || width=800
-	gnuplot <<EOF || echo "report.sh: gnuplot failed, no $png" >&2
+	gnuplot <<EOF || echo "bench-report.sh: gnuplot failed, no $png" >&2
 set terminal $term size $width,700 noenhanced
 set output '$png'
 set title '$title'

@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "../tests/probe/lab_probe.h"
+#include "../../tests/probe/lab_probe.h"
 
 #define SZ_2M (2UL << 20)
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Judge the suite results of one or both kernels.
-#   report.sh KERNEL...    (reads results/<kernel>/<run>/tests/*.tap)
+#   suite-report.sh KERNEL...    (reads results/<kernel>/<run>/tests/*.tap)
 # Prints one row per test and kernel, writes results/contract.md (the
 # suite) or results/<run>.md, and ends with "N passed, N failed, N
 # skipped", also kept in results/<run>.count.  Exit status 1 on failures.
@@ -8,12 +8,12 @@
 #
 # Rules: a behavioural test must pass on every kernel.  A contract test
 # (name contains "contract_") must FAIL on the baseline; on the patched
-# kernel it must pass unless tests/expected-failures.txt lists it, in
-# which case it must still fail (XFAIL) -- an XPASS is a failure so the
-# list cannot go stale.
+# kernel it must pass unless tests/expectations/expected-failures.txt
+# lists it, in which case it must still fail (XFAIL) -- an XPASS is a
+# failure so the list cannot go stale.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-[ $# -gt 0 ] || die "usage: report.sh patched|baseline..."
+[ $# -gt 0 ] || die "usage: suite-report.sh patched|baseline..."
 
 run=${LAB_RUN:-suite}
 rows=$(mktemp)
@@ -49,7 +49,7 @@ for k in "$@"; do
 	done
 done >"$rows"
 
-globs() { awk '!/^#/ && NF { print $1 }' "$LAB_TOP/tests/$1"; }
+globs() { awk '!/^#/ && NF { print $1 }' "$LAB_TOP/tests/expectations/$1"; }
 mapfile -t xfail_globs < <(globs expected-failures.txt)
 mapfile -t known_globs < <(globs known-baseline-failures.txt)
 matches() {	# matches NAME GLOB...
@@ -79,14 +79,14 @@ while IFS=$'\t' read -r k name st why; do
 		baseline:PASS) verdict="FAIL: contract test passes on the baseline, so it proves nothing" ;;
 		patched:FAIL) if is_listed "$name"; then verdict="XFAIL: rule not changed by the series yet"
 			else verdict="FAIL: contract not met by the series"; fi ;;
-		patched:PASS) if is_listed "$name"; then verdict="FAIL: XPASS, remove it from tests/expected-failures.txt"
+		patched:PASS) if is_listed "$name"; then verdict="FAIL: XPASS, remove it from tests/expectations/expected-failures.txt"
 			else verdict="ok"; fi ;;
 		*:SKIP) verdict="skipped: $why" ;;
 		esac
 	else
 		case $st in
 		FAIL) if [ "$k" = baseline ] && is_known_baseline_bug "$name"; then
-				verdict="known baseline bug, fixed by the series (tests/known-baseline-failures.txt)"
+				verdict="known baseline bug, fixed by the series (tests/expectations/known-baseline-failures.txt)"
 			else
 				verdict="FAIL${why:+: $why}"
 			fi ;;

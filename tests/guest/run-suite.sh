@@ -2,7 +2,7 @@
 # Guest side of the regression suite: runs every test program and the
 # kernel tree's gup_test and hmm-tests, writing one TAP file per program
 # (plus its dmesg) to $LAB_OUT/tests/.  The host judges the results
-# (lab/report.sh); this script only runs things.
+# (lab/suite-report.sh); this script only runs things.
 #   run-suite.sh [NAME...]   run only the named programs
 set -uo pipefail
 . /run/lab/env
