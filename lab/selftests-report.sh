@@ -157,6 +157,19 @@ if [ $# = 2 ]; then
 		END { for (t in names) if (n[b "\t" t] > n[p "\t" t])
 			printf "%s (passes %d times on the baseline, %d on the series)\n", t, n[b "\t" t], n[p "\t" t] }' "$subs" | sort)
 	regress+=${subreg:+${regress:+$'\n'}$subreg}
+	# Programs listed as flaky on both kernels, subtests included.
+	flaky=$(awk -F'\t' '!/^#/ && NF { print $1 }' "$LAB_TOP/tests/expectations/mm-selftests-flaky.txt")
+	if [ -n "$regress" ] && [ -n "$flaky" ]; then
+		# The program itself, and its subtests ("program: #N ...").
+		listed=$({ grep -xF -f <(echo "$flaky") <<<"$regress"
+			   grep -F -f <(sed 's/$/: #/' <<<"$flaky") <<<"$regress"; } || true)
+		if [ -n "$listed" ]; then
+			echo "listed as flaky on both kernels (tests/expectations/mm-selftests-flaky.txt), not counted:" | tee -a "$md"
+			sed 's/^/    /' <<<"$listed" | tee -a "$md"
+			echo >>"$md"
+			regress=$(grep -vxF -f <(echo "$listed") <<<"$regress" || true)
+		fi
+	fi
 	if [ -n "$regress" ]; then
 		echo "REGRESSION: passes on the baseline, not on the series:"
 		sed 's/^/  /' <<<"$regress"
