@@ -190,7 +190,7 @@ static inline void *lab_map(int fd, size_t len, size_t align, off_t off)
 }
 
 /*
- * Helpers shared by lifecycle.c, mapping.c and gup.c.
+ * Helpers shared by lifecycle.c, the mapping*.c tests and gup.c.
  */
 
 /* A DAX mapping under test: its backing object and where it is mapped. */
