@@ -46,9 +46,10 @@ rc=0
 for k in "${kernels[@]}"; do
 	build_selftests "$k"
 	# 4G for hugetlb reserves beside the page cache; two NUMA nodes for
-	# migration and ksm_numa; migration also wants two CPUs.
+	# migration and ksm_numa; migration also wants three CPUs (two
+	# threads beside the one that migrates).
 	# shellcheck disable=SC2086	# one word per category
-	LAB_MEM=4G LAB_APPEND="numa=fake=2" LAB_SMP=${LAB_SMP:-2} \
+	LAB_MEM=4G LAB_APPEND="numa=fake=2" LAB_SMP=${LAB_SMP:-3} \
 		"$LAB_TOP"/lab/vm.sh -k "$k" -n "$run" -t "$timeout" -- \
 		tests/guest/run-mm-selftests.sh -t "${LAB_CATEGORY_TIMEOUT:-1200}" \
 		"$LAB_BUILD/selftests/$k/mm" $categories || rc=1
