@@ -33,8 +33,12 @@ if [ -n "${LAB_NVME:-}" ] && mkswap -q "$LAB_NVME" && swapon "$LAB_NVME"; then
 else
 	swap=none
 fi
+# run_vmtests.sh reserves huge pages for its hugetlb tests and gives them
+# back before migration, whose hugetlb cases then find none; what is
+# reserved beforehand is what it gives back to.
+echo 16 >/proc/sys/vm/nr_hugepages
 numactl=$(ls -d /sys/devices/system/node/node* | wc -l)
-echo "# guest: $(nproc) cpus, $numactl numa nodes, $(grep MemTotal /proc/meminfo), swap on $swap" >"$out/env.log"
+echo "# guest: $(nproc) cpus, $numactl numa nodes, $(grep MemTotal /proc/meminfo), swap on $swap, $(cat /proc/sys/vm/nr_hugepages) huge pages reserved" >"$out/env.log"
 
 for cat in "$@"; do
 	echo "== $cat"
