@@ -104,9 +104,12 @@ bad=0
 	echo "# mm selftests (tools/testing/selftests/mm, run_vmtests.sh)"
 	echo
 	echo "Each kernel built from its own tree, lean lab config + lab/configs/selftests.config,"
-	echo "TCG guest with 4G and two NUMA nodes (numa=fake=2).  Rule: every test that"
-	echo "passes on the baseline passes on the series."
+	echo "in a TCG guest.  Rule: every test that passes on the baseline passes on"
+	echo "the series."
 	echo
+	for k in "$@"; do
+		printf '%s %s\n\n' "$k" "$(sed 's/^# //' "$LAB_RESULTS/$k/$run/mm/env.log" 2>/dev/null || echo 'guest: (no env.log)')"
+	done
 	echo "A program's subtests (its own TAP) are counted as passed/failed/skipped"
 	echo "per kernel; the rule holds for them too."
 	echo
