@@ -426,27 +426,39 @@ TEST_F_TIMEOUT(trunc, truncate_inside_a_page_keeps_the_data_below, 60)
  * refused for the same reason).  The baseline puts the page itself in
  * the pipe: its refcount rises and later writes show through the pipe.
  */
-TEST_F_TIMEOUT(trunc, contract_vmsplice_copies_fs_dax_page, 60)
+/*
+ * Hold page 3 with @kind, write to it, drop the reference and check that
+ * the holder took no reference and carried the data as it was: a copy.
+ */
+static void holder_gets_a_copy(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(trunc) *self, enum ref_kind kind)
 {
 	uint32_t buf[SZ_4K / sizeof(uint32_t)];
 	struct lab_page_info before, held;
 	char *page = self->map + 3 * SZ_4K;
+	const char *what = ref_kind_name(kind);
 	int ret;
 
 	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
-	held_ref_init(&self->ref, REF_PIPE);
+	held_ref_init(&self->ref, kind);
 	ret = held_ref_take(&self->ref, self->probe, page);
-	ASSERT_EQ(0, ret) TH_LOG("vmsplice: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", what, strerror(-ret));
 	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
-	lab_fill_page(page, 3, 7);	/* after the vmsplice */
+	lab_fill_page(page, 3, 7);	/* after the reference was taken */
 	ret = held_ref_drop(&self->ref, self->probe, buf);
-	ASSERT_EQ(0, ret) TH_LOG("reading the pipe: %s", strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("reading the %s: %s", what, strerror(-ret));
 
 	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
-		TH_LOG("vmsplice took a reference on the FS DAX page: refcount %d -> %d",
-		       before.folio_refcount, held.folio_refcount);
+		TH_LOG("the %s took a reference on the FS DAX page: refcount %d -> %d",
+		       what, before.folio_refcount, held.folio_refcount);
 	EXPECT_TRUE(lab_page_is(buf, 3, 1))
-		TH_LOG("the pipe shows a write made after the vmsplice: it holds the page, not a copy");
+		TH_LOG("the %s shows a write made after it was taken: it holds the page, not a copy",
+		       what);
+}
+
+TEST_F_TIMEOUT(trunc, contract_vmsplice_copies_fs_dax_page, 60)
+{
+	holder_gets_a_copy(_metadata, self, REF_PIPE);
 }
 
 /*
@@ -517,25 +529,7 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_pipe_completes, 60)
  */
 TEST_F_TIMEOUT(trunc, contract_zerocopy_send_copies_fs_dax_page, 60)
 {
-	uint32_t buf[SZ_4K / sizeof(uint32_t)];
-	struct lab_page_info before, held;
-	char *page = self->map + 3 * SZ_4K;
-	int ret;
-
-	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
-	held_ref_init(&self->ref, REF_ZEROCOPY);
-	ret = held_ref_take(&self->ref, self->probe, page);
-	ASSERT_EQ(0, ret) TH_LOG("zerocopy send over loopback: %s", strerror(-ret));
-	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
-	lab_fill_page(page, 3, 7);	/* after the send */
-	ret = held_ref_drop(&self->ref, self->probe, buf);
-	ASSERT_EQ(0, ret) TH_LOG("reading the connection: %s", strerror(-ret));
-
-	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
-		TH_LOG("the queued send holds the FS DAX page: refcount %d -> %d",
-		       before.folio_refcount, held.folio_refcount);
-	EXPECT_TRUE(lab_page_is(buf, 3, 1))
-		TH_LOG("the peer got a write made after the send: the socket held the page, not a copy");
+	holder_gets_a_copy(_metadata, self, REF_ZEROCOPY);
 }
 
 /*
