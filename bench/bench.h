@@ -20,7 +20,9 @@
 /* lab.h's plain helpers; the kselftest harness is not needed here. */
 #include "lab.h"
 
+#include <getopt.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <sys/syscall.h>
 #include <stdarg.h>
 #include <time.h>
@@ -199,6 +201,47 @@ static inline int bench_reps(const char *s)
 		exit(2);
 	}
 	return k;
+}
+
+/*
+ * The options every benchmark spells the same way: -n NAME, -e ENV (with
+ * -d, ENV names a device DAX node), -l LEN, -i ITERS and -k REPS.  Each
+ * program lists in its getopt() string the ones it takes.
+ */
+struct bench_args {
+	const char *env;
+	enum lab_kind kind;
+	unsigned long len;
+	int iters;
+	int reps;
+};
+
+#define BENCH_ARGS_INIT	{ .kind = LAB_FSDAX, .iters = 1, .reps = 5 }
+
+/* Take option @opt into @a; false if it is not a common one. */
+static inline bool bench_arg(int opt, struct bench_args *a)
+{
+	switch (opt) {
+	case 'n':
+		bench_name = optarg;
+		return true;
+	case 'e':
+		a->env = optarg;
+		return true;
+	case 'd':
+		a->kind = LAB_DEVDAX;
+		return true;
+	case 'l':
+		a->len = bench_size(optarg);
+		return true;
+	case 'i':
+		a->iters = atoi(optarg);
+		return true;
+	case 'k':
+		a->reps = bench_reps(optarg);
+		return true;
+	}
+	return false;
 }
 
 /*

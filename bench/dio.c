@@ -31,46 +31,30 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long len = 0, align = SZ_4K, iosize = 0;
-	int iters = 1, reps = 5, anon = 0, cputime = 0, opt, fd = -1, src;
-	enum lab_kind kind = LAB_FSDAX;
-	const char *env = NULL, *srcdev = NULL;
+	struct bench_args a = BENCH_ARGS_INIT;
+	unsigned long align = SZ_4K, iosize = 0;
+	int anon = 0, cputime = 0, opt, fd = -1, src;
+	const char *srcdev = NULL;
 	double cost[BENCH_MAX_REPS];
 	char path[256] = "";
 	off_t srcsize;
 	char *p;
 
 	while ((opt = getopt(argc, argv, "n:f:e:dAl:s:o:i:k:c")) != -1) {
+		if (bench_arg(opt, &a))
+			continue;
 		switch (opt) {
-		case 'n':
-			bench_name = optarg;
-			break;
 		case 'f':
 			srcdev = optarg;
 			break;
-		case 'e':
-			env = optarg;
-			break;
-		case 'd':
-			kind = LAB_DEVDAX;
-			break;
 		case 'A':
 			anon = 1;
-			break;
-		case 'l':
-			len = bench_size(optarg);
 			break;
 		case 's':
 			align = bench_size(optarg);
 			break;
 		case 'o':
 			iosize = bench_size(optarg);
-			break;
-		case 'i':
-			iters = atoi(optarg);
-			break;
-		case 'k':
-			reps = bench_reps(optarg);
 			break;
 		case 'c':
 			cputime = 1;
@@ -79,8 +63,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (!len || !align || !iosize || len % iosize || iosize % SZ_4K ||
-	    iters < 1 || (!env == !anon))
+	if (!a.len || !align || !iosize || a.len % iosize || iosize % SZ_4K ||
+	    a.iters < 1 || (!a.env == !anon))
 		usage();
 	if (!srcdev || !*srcdev)
 		bench_na("no source block device (LAB_NVME unset?)");
@@ -94,46 +78,46 @@ int main(int argc, char **argv)
 		bench_na("%s is smaller than one read", srcdev);
 
 	if (anon) {
-		p = lab_aligned_hint(len, align);
+		p = lab_aligned_hint(a.len, align);
 		if (p)
-			p = mmap(p, len, PROT_READ | PROT_WRITE,
+			p = mmap(p, a.len, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (!p || p == MAP_FAILED)
 			bench_na_errno("mmap anonymous");
 		/* THP "always" does not compact for a fault; madvise does. */
-		if (align >= SZ_2M && madvise(p, len, MADV_HUGEPAGE))
+		if (align >= SZ_2M && madvise(p, a.len, MADV_HUGEPAGE))
 			bench_na_errno("madvise(MADV_HUGEPAGE)");
 	} else {
-		fd = bench_open(env, kind, len, path, sizeof(path));
-		p = lab_map(fd, len, align, 0);
+		fd = bench_open(a.env, a.kind, a.len, path, sizeof(path));
+		p = lab_map(fd, a.len, align, 0);
 		if (p == MAP_FAILED)
 			bench_na_errno("mmap %s", path);
 	}
-	memset(p, 1, len);
+	memset(p, 1, a.len);
 	bench_check_level(p, align);
 
-	for (int r = -1; r < reps; r++) {
+	for (int r = -1; r < a.reps; r++) {
 		uint64_t t0 = cputime ? bench_cpu_now() : bench_now();
 		unsigned long boff = 0;
 		off_t soff = 0;
 
-		for (int i = 0; i < iters; i++) {
+		for (int i = 0; i < a.iters; i++) {
 			ssize_t n = pread(src, p + boff, iosize, soff);
 
 			if (n != (ssize_t)iosize)
 				bench_na_errno("O_DIRECT read of %lu bytes returned %zd",
 					       iosize, n);
-			boff = (boff + iosize) % len;
+			boff = (boff + iosize) % a.len;
 			soff = soff + 2 * (off_t)iosize <= srcsize ? soff + iosize : 0;
 		}
 		if (r >= 0)
 			cost[r] = (double)((cputime ? bench_cpu_now() : bench_now()) - t0) /
-				  iters / (iosize / SZ_4K);
+				  a.iters / (iosize / SZ_4K);
 	}
-	bench_result("ns/4K", cost, reps);
+	bench_result("ns/4K", cost, a.reps);
 
-	munmap(p, len);
-	if (!anon && kind == LAB_FSDAX)
+	munmap(p, a.len);
+	if (!anon && a.kind == LAB_FSDAX)
 		unlink(path);
 	return 0;
 }

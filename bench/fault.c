@@ -32,95 +32,81 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long len = 0, stride = 0;
-	int iters = 1, reps = 5, anon = 0, thp = 0, opt, fd = -1;
-	enum lab_kind kind = LAB_FSDAX;
-	const char *env = NULL;
+	struct bench_args a = BENCH_ARGS_INIT;
+	unsigned long stride = 0;
+	int anon = 0, thp = 0, opt, fd = -1;
 	double cost[BENCH_MAX_REPS];
 	char path[256] = "";
 	char *hint;
 
 	while ((opt = getopt(argc, argv, "n:e:dAHl:s:i:k:")) != -1) {
+		if (bench_arg(opt, &a))
+			continue;
 		switch (opt) {
-		case 'n':
-			bench_name = optarg;
-			break;
-		case 'e':
-			env = optarg;
-			break;
-		case 'd':
-			kind = LAB_DEVDAX;
-			break;
 		case 'A':
 			anon = 1;
 			break;
 		case 'H':
 			thp = 1;
 			break;
-		case 'l':
-			len = bench_size(optarg);
-			break;
 		case 's':
 			stride = bench_size(optarg);
-			break;
-		case 'i':
-			iters = atoi(optarg);
-			break;
-		case 'k':
-			reps = bench_reps(optarg);
 			break;
 		default:
 			usage();
 		}
 	}
-	if (!len || !stride || len % stride || iters < 1 || (!env == !anon))
+	if (!a.len || !stride || a.len % stride || a.iters < 1 ||
+	    (!a.env == !anon))
 		usage();
 
 	bench_pin_cpu();
 	if (!anon)
-		fd = bench_open(env, kind, len, path, sizeof(path));
+		fd = bench_open(a.env, a.kind, a.len, path, sizeof(path));
 
 	/* One aligned address range, left free and reused by every cycle. */
-	hint = lab_aligned_hint(len, stride);
+	hint = lab_aligned_hint(a.len, stride);
 	if (!hint)
-		bench_na_errno("cannot reserve %lu bytes of address space", len);
-	munmap(hint, len);
+		bench_na_errno("cannot reserve %lu bytes of address space",
+			       a.len);
+	munmap(hint, a.len);
 
-	for (int r = -1; r < reps; r++) {
+	for (int r = -1; r < a.reps; r++) {
 		uint64_t t0;
 
 		if (r == 0)
 			bench_window(0);
 		t0 = bench_now();
 
-		for (int i = 0; i < iters; i++) {
+		for (int i = 0; i < a.iters; i++) {
 			char *p;
 
 			if (anon)
-				p = mmap(hint, len, PROT_READ | PROT_WRITE,
+				p = mmap(hint, a.len, PROT_READ | PROT_WRITE,
 					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 					 -1, 0);
 			else
-				p = mmap(hint, len, PROT_READ | PROT_WRITE,
+				p = mmap(hint, a.len, PROT_READ | PROT_WRITE,
 					 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, 0);
 			if (p == MAP_FAILED)
 				bench_na_errno("mmap %s", anon ? "anonymous" : path);
-			if (thp && madvise(p, len, MADV_HUGEPAGE))
+			if (thp && madvise(p, a.len, MADV_HUGEPAGE))
 				bench_na_errno("madvise(MADV_HUGEPAGE)");
-			for (unsigned long off = 0; off < len; off += stride)
+			for (unsigned long off = 0; off < a.len; off += stride)
 				p[off] = 1;
 			if (r < 0 && i == 0)
 				bench_check_level(p, stride);
-			if (munmap(p, len))
+			if (munmap(p, a.len))
 				bench_na_errno("munmap");
 		}
 		if (r >= 0)
-			cost[r] = (double)(bench_now() - t0) / iters / (len / stride);
+			cost[r] = (double)(bench_now() - t0) / a.iters /
+				  (a.len / stride);
 	}
-	bench_window((unsigned long)reps * iters * (len / stride));
-	bench_result(bench_unit(stride), cost, reps);
+	bench_window((unsigned long)a.reps * a.iters * (a.len / stride));
+	bench_result(bench_unit(stride), cost, a.reps);
 
-	if (kind == LAB_FSDAX && !anon)
+	if (a.kind == LAB_FSDAX && !anon)
 		unlink(path);
 	return 0;
 }

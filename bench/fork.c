@@ -28,80 +28,63 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long len = 0, stride = SZ_4K;
-	int iters = 1, reps = 5, private = 0, opt, fd;
-	enum lab_kind kind = LAB_FSDAX;
-	const char *env = NULL;
+	struct bench_args a = BENCH_ARGS_INIT;
+	unsigned long stride = SZ_4K;
+	int private = 0, opt, fd;
 	double cost[BENCH_MAX_REPS];
 	char path[256] = "";
 	volatile char sink = 0;
 	char *p, *hint;
 
 	while ((opt = getopt(argc, argv, "n:e:dPl:s:i:k:")) != -1) {
+		if (bench_arg(opt, &a))
+			continue;
 		switch (opt) {
-		case 'n':
-			bench_name = optarg;
-			break;
-		case 'e':
-			env = optarg;
-			break;
-		case 'd':
-			kind = LAB_DEVDAX;
-			break;
 		case 'P':
 			private = 1;
 			break;
-		case 'l':
-			len = bench_size(optarg);
-			break;
 		case 's':
 			stride = bench_size(optarg);
-			break;
-		case 'i':
-			iters = atoi(optarg);
-			break;
-		case 'k':
-			reps = bench_reps(optarg);
 			break;
 		default:
 			usage();
 		}
 	}
-	if (!env || !len || !stride || len % stride || iters < 1)
+	if (!a.env || !a.len || !stride || a.len % stride || a.iters < 1)
 		usage();
 
 	bench_pin_cpu();
-	fd = bench_open(env, kind, len, path, sizeof(path));
+	fd = bench_open(a.env, a.kind, a.len, path, sizeof(path));
 	if (private) {
 		/* Give the file written blocks so read faults map pmem. */
-		p = lab_map(fd, len, stride, 0);
+		p = lab_map(fd, a.len, stride, 0);
 		if (p == MAP_FAILED)
 			bench_na_errno("mmap %s", path);
-		for (unsigned long off = 0; off < len; off += SZ_4K)
+		for (unsigned long off = 0; off < a.len; off += SZ_4K)
 			p[off] = 1;
-		munmap(p, len);
-		hint = lab_aligned_hint(len, stride);
-		p = hint ? mmap(hint, len, PROT_READ | PROT_WRITE,
+		munmap(p, a.len);
+		hint = lab_aligned_hint(a.len, stride);
+		p = hint ? mmap(hint, a.len, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_FIXED, fd, 0) : MAP_FAILED;
 		if (p == MAP_FAILED)
 			bench_na_errno("mmap private %s", path);
-		for (unsigned long off = 0; off < len; off += SZ_4K)
+		for (unsigned long off = 0; off < a.len; off += SZ_4K)
 			sink += p[off];
 		bench_check_level(p + stride, stride);
 		p[0] = 2;	/* a COW page: the VMA gets an anon_vma */
 	} else {
-		p = lab_map(fd, len, stride, 0);
+		p = lab_map(fd, a.len, stride, 0);
 		if (p == MAP_FAILED)
 			bench_na_errno("mmap %s", path);
-		for (unsigned long off = 0; off < len; off += SZ_4K)
+		for (unsigned long off = 0; off < a.len; off += SZ_4K)
 			p[off] = 1;
 		bench_check_level(p, stride);
 	}
 
-	for (int r = -1; r < reps; r++) {
+	for (int r = -1; r < a.reps; r++) {
 		uint64_t t0 = bench_now();
 
-		for (int i = 0; i < iters; i++) {
+		for (int i = 0; i < a.iters; i++) {
 			int status;
 			pid_t pid = fork();
 
@@ -113,12 +96,12 @@ int main(int argc, char **argv)
 				bench_na("child %d did not exit cleanly", pid);
 		}
 		if (r >= 0)
-			cost[r] = (double)(bench_now() - t0) / iters;
+			cost[r] = (double)(bench_now() - t0) / a.iters;
 	}
-	bench_result("ns/fork", cost, reps);
+	bench_result("ns/fork", cost, a.reps);
 
-	munmap(p, len);
-	if (kind == LAB_FSDAX)
+	munmap(p, a.len);
+	if (a.kind == LAB_FSDAX)
 		unlink(path);
 	return 0;
 }

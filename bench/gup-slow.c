@@ -29,25 +29,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long len = 0, align = SZ_4K, cmd = 0;
-	int reps = 5, batch = 1, opt, fd, gup_fd;
-	enum lab_kind kind = LAB_FSDAX;
-	const char *env = NULL;
+	struct bench_args a = BENCH_ARGS_INIT;
+	unsigned long align = SZ_4K, cmd = 0;
+	int batch = 1, opt, fd, gup_fd;
 	double cost[BENCH_MAX_REPS];
 	char path[256] = "";
 	char *p;
 
 	while ((opt = getopt(argc, argv, "n:e:dc:l:s:b:k:")) != -1) {
+		if (bench_arg(opt, &a))
+			continue;
 		switch (opt) {
-		case 'n':
-			bench_name = optarg;
-			break;
-		case 'e':
-			env = optarg;
-			break;
-		case 'd':
-			kind = LAB_DEVDAX;
-			break;
 		case 'c':
 			if (!strcmp(optarg, "get"))
 				cmd = GUP_BASIC_TEST;
@@ -56,61 +48,55 @@ int main(int argc, char **argv)
 			else
 				usage();
 			break;
-		case 'l':
-			len = bench_size(optarg);
-			break;
 		case 's':
 			align = bench_size(optarg);
 			break;
 		case 'b':
 			batch = atoi(optarg);
 			break;
-		case 'k':
-			reps = bench_reps(optarg);
-			break;
 		default:
 			usage();
 		}
 	}
-	if (!env || !cmd || !len || !align || len % SZ_4K || batch < 1)
+	if (!a.env || !cmd || !a.len || !align || a.len % SZ_4K || batch < 1)
 		usage();
 
 	bench_pin_cpu();
 	gup_fd = open(GUP_TEST_FILE, O_RDWR);
 	if (gup_fd < 0)
 		bench_na_errno("%s (CONFIG_GUP_TEST, debugfs)", GUP_TEST_FILE);
-	fd = bench_open(env, kind, len, path, sizeof(path));
-	p = lab_map(fd, len, align, 0);
+	fd = bench_open(a.env, a.kind, a.len, path, sizeof(path));
+	p = lab_map(fd, a.len, align, 0);
 	if (p == MAP_FAILED)
 		bench_na_errno("mmap %s", path);
-	for (unsigned long off = 0; off < len; off += SZ_4K)
+	for (unsigned long off = 0; off < a.len; off += SZ_4K)
 		p[off] = 1;
 	bench_check_level(p, align);
 
-	for (int r = -1; r < reps; r++) {
+	for (int r = -1; r < a.reps; r++) {
 		struct gup_test gup = {
 			.addr = (uintptr_t)p,
-			.size = len,
+			.size = a.len,
 			.nr_pages_per_call = batch,
 			.gup_flags = FOLL_WRITE,
 		};
 
 		if (ioctl(gup_fd, cmd, &gup))
 			bench_na_errno("gup_test ioctl");
-		if (gup.size != len)
+		if (gup.size != a.len)
 			bench_na("gup_test got %llu of %lu bytes",
-				 (unsigned long long)gup.size, len);
+				 (unsigned long long)gup.size, a.len);
 		printf("# get %llu us, put %llu us\n",
 		       (unsigned long long)gup.get_delta_usec,
 		       (unsigned long long)gup.put_delta_usec);
 		if (r >= 0)
 			cost[r] = (gup.get_delta_usec + gup.put_delta_usec) *
-				  1000.0 / (len / SZ_4K);
+				  1000.0 / (a.len / SZ_4K);
 	}
-	bench_result("ns/4K", cost, reps);
+	bench_result("ns/4K", cost, a.reps);
 
-	munmap(p, len);
-	if (kind == LAB_FSDAX)
+	munmap(p, a.len);
+	if (a.kind == LAB_FSDAX)
 		unlink(path);
 	return 0;
 }

@@ -30,19 +30,15 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	unsigned long len = 0, stride = 0;
-	int reps = 5, punch = -1, opt;
-	const char *env = NULL;
+	struct bench_args a = BENCH_ARGS_INIT;
+	unsigned long stride = 0;
+	int punch = -1, opt;
 	double cost[BENCH_MAX_REPS];
 
 	while ((opt = getopt(argc, argv, "n:e:o:l:s:k:")) != -1) {
+		if (bench_arg(opt, &a))
+			continue;
 		switch (opt) {
-		case 'n':
-			bench_name = optarg;
-			break;
-		case 'e':
-			env = optarg;
-			break;
 		case 'o':
 			if (!strcmp(optarg, "truncate"))
 				punch = 0;
@@ -53,34 +49,28 @@ int main(int argc, char **argv)
 			else
 				usage();
 			break;
-		case 'l':
-			len = bench_size(optarg);
-			break;
 		case 's':
 			stride = bench_size(optarg);
-			break;
-		case 'k':
-			reps = bench_reps(optarg);
 			break;
 		default:
 			usage();
 		}
 	}
-	if (!env || punch < 0 || !len || !stride || len % stride)
+	if (!a.env || punch < 0 || !a.len || !stride || a.len % stride)
 		usage();
 
 	bench_pin_cpu();
-	for (int r = 0; r < reps; r++) {
+	for (int r = 0; r < a.reps; r++) {
 		char path[256];
 		uint64_t t0, t;
 		int fd, ret;
 		char *p;
 
-		fd = bench_open(env, LAB_FSDAX, len, path, sizeof(path));
-		p = lab_map(fd, len, stride, 0);
+		fd = bench_open(a.env, LAB_FSDAX, a.len, path, sizeof(path));
+		p = lab_map(fd, a.len, stride, 0);
 		if (p == MAP_FAILED)
 			bench_na_errno("mmap %s", path);
-		for (unsigned long off = 0; off < len; off += stride)
+		for (unsigned long off = 0; off < a.len; off += stride)
 			p[off] = 1;
 		if (r == 0)
 			bench_check_level(p, stride);
@@ -89,22 +79,22 @@ int main(int argc, char **argv)
 		t0 = bench_now();
 		if (punch == 2)
 			ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					len / 2, SZ_4K);
+					a.len / 2, SZ_4K);
 		else if (punch)
 			ret = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					0, len);
+					0, a.len);
 		else
 			ret = ftruncate(fd, 0);
 		t = bench_now() - t0;
-		bench_window(punch == 2 ? 1 : len / stride);
+		bench_window(punch == 2 ? 1 : a.len / stride);
 		if (ret)
 			bench_na_errno("%s", punch ? "punch hole" : "truncate");
-		cost[r] = punch == 2 ? (double)t : (double)t / (len / stride);
+		cost[r] = punch == 2 ? (double)t : (double)t / (a.len / stride);
 
-		munmap(p, len);
+		munmap(p, a.len);
 		close(fd);
 		unlink(path);
 	}
-	bench_result(punch == 2 ? "ns/punch" : bench_unit(stride), cost, reps);
+	bench_result(punch == 2 ? "ns/punch" : bench_unit(stride), cost, a.reps);
 	return 0;
 }
