@@ -19,6 +19,7 @@
 #   make distro-configs [CONFIGS=...] [DISTRO_BUILD=0]
 #                                            Debian's own configs      both, always
 #   make tip-configs                         allnoconfig, THP off      patched, always
+#                                            (x86_64, arm64, riscv64)
 #   make patches | lint | tests | deps | tree | clean                  (no kernel)
 #
 # KERNEL=patched|baseline|both picks the kernel(s): patched is the series,
