@@ -12,8 +12,6 @@ set -euo pipefail
 select_kernels both both
 prepare_tree cross
 
-declare -A cross=([arm64]=aarch64-linux-gnu- [powerpc]=powerpc64le-linux-gnu-
-		  [riscv]=riscv64-linux-gnu- [s390]=s390x-linux-gnu-)
 declare -A defconfig=([arm64]=defconfig [powerpc]=ppc64le_defconfig
 		      [riscv]=defconfig [s390]=defconfig)
 arches=("$@")
@@ -29,7 +27,7 @@ build_objs() {
 	src=$(kernel_src "$kernel")
 	out=$LAB_BUILD/out/cross-$arch-$kernel
 	mkdir -p "$out"
-	local mk=(kmake_arch "$arch" "${cross[$arch]}" "$src" "$out")
+	local mk=(kmake_arch "$arch" "${LAB_CROSS[$arch]}" "$src" "$out")
 	local enable=() opt
 	for opt in "${dax_opts[@]}"; do
 		enable+=(-e "$opt")
@@ -63,7 +61,7 @@ exec > >(tee "$LAB_RESULTS/cross.txt")
 printf '%-8s %-10s %-10s %s\n' arch baseline patched "new in patched"
 bad=0
 for arch in "${arches[@]}"; do
-	[ -n "${cross[$arch]:-}" ] || die "unknown arch '$arch' (arm64, powerpc, riscv, s390)"
+	[ -n "${LAB_CROSS[$arch]:-}" ] || die "unknown arch '$arch' (arm64, powerpc, riscv, s390)"
 	b=$(build_objs "$arch" baseline)
 	p=$(build_objs "$arch" patched)
 	new=$(comm -13 <(echo "$b") <(echo "$p") | grep -c . || true)

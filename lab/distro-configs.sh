@@ -27,10 +27,8 @@ DESIGN_GONE='CONFIG_ARCH_HAS_PTE_DEVMAP|CONFIG_FS_DAX_LIMITED'
 # file that uses one is built.
 CHANGED_IDS='pte_devmap|pmd_devmap|pud_devmap|pgd_devmap|pte_mkdevmap|pmd_mkdevmap|pud_mkdevmap|pfn_t_devmap|PFN_DEV|_PAGE_DEVMAP|PTE_DEVMAP|put_devmap_managed|devmap_managed_key|vmf_insert_pfn_pmd|vmf_insert_pfn_pud|dax_layout_busy_page|dax_break_layout|dax_wait_page_idle|zone_device_page_init|pgmap->type|page->pgmap|ARCH_HAS_PTE_DEVMAP|FS_DAX_LIMITED|pudp_huge_get_and_clear|change_huge_pud'
 
-# Debian arch -> kernel ARCH, cross compiler prefix.
+# Debian arch -> kernel ARCH (its cross compiler: LAB_CROSS).
 declare -A karch=([amd64]=x86 [arm64]=arm64 [ppc64el]=powerpc [riscv64]=riscv [s390x]=s390)
-declare -A cross=([amd64]="" [arm64]=aarch64-linux-gnu- [ppc64el]=powerpc64le-linux-gnu-
-		  [riscv64]=riscv64-linux-gnu- [s390x]=s390x-linux-gnu-)
 
 # riscv64 is a Debian 13 architecture: its package list comes from trixie,
 # kept in an apt state of its own so that the host's sources are untouched.
@@ -111,7 +109,7 @@ run_one() {
 	src=$(kernel_src "$kernel")
 	out=$LAB_BUILD/out/distro-$name-$kernel
 	mkdir -p "$out"
-	local mk=(kmake_arch "${karch[$arch]}" "${cross[$arch]}" "$src" "$out")
+	local mk=(kmake_arch "${karch[$arch]}" "${LAB_CROSS[${karch[$arch]}]:-}" "$src" "$out")
 	cp "$dir/configs/config.$name" "$out/.config"
 	"${mk[@]}" olddefconfig >/dev/null 2>"$out/config.log"
 	[ "${DISTRO_BUILD:-1}" = 0 ] && return

@@ -110,6 +110,10 @@ warning_lines() {
 kmake() {
 	kmake_arch "" "" "$@"
 }
+# Debian's cross compiler prefix for each kernel ARCH the lab builds.
+# shellcheck disable=SC2034  # for cross.sh, tip-configs.sh, distro-configs.sh
+declare -A LAB_CROSS=([arm64]=aarch64-linux-gnu- [powerpc]=powerpc64le-linux-gnu-
+		      [riscv]=riscv64-linux-gnu- [s390]=s390x-linux-gnu-)
 kmake_arch() {
 	local arch=$1 cross=$2 src=$3 out=$4
 	shift 4

@@ -26,7 +26,6 @@ touched=$(git -C "$src" diff --name-only base..series)
 # Options the THP-off cross configurations must have (and THP off).
 cross_opts=(MEMORY_HOTPLUG MEMORY_HOTREMOVE SPARSEMEM_VMEMMAP ZONE_DEVICE
 	    LIBNVDIMM BLK_DEV_PMEM NVDIMM_PFN FS_DAX EXT4_FS XFS_FS FUSE_FS)
-declare -A cross=([arm64]=aarch64-linux-gnu- [riscv64]=riscv64-linux-gnu-)
 declare -A karch=([arm64]=arm64 [riscv64]=riscv)
 
 configure() {	# configure NAME OUT
@@ -34,13 +33,13 @@ configure() {	# configure NAME OUT
 	case $1 in
 	*-nothp)
 		a=${1%-nothp}
-		kmake_arch "${karch[$a]}" "${cross[$a]}" "$src" "$2" defconfig
+		kmake_arch "${karch[$a]}" "${LAB_CROSS[${karch[$a]}]}" "$src" "$2" defconfig
 		local enable=()
 		for o in "${cross_opts[@]}"; do
 			enable+=(-e "$o")
 		done
 		"$src"/scripts/config --file "$2/.config" -d TRANSPARENT_HUGEPAGE "${enable[@]}"
-		kmake_arch "${karch[$a]}" "${cross[$a]}" "$src" "$2" olddefconfig
+		kmake_arch "${karch[$a]}" "${LAB_CROSS[${karch[$a]}]}" "$src" "$2" olddefconfig
 		grep -q '^CONFIG_TRANSPARENT_HUGEPAGE=y' "$2/.config" &&
 			die "$1: TRANSPARENT_HUGEPAGE is still set"
 		for o in "${cross_opts[@]}"; do
@@ -72,7 +71,7 @@ for cfg in allnoconfig nothp arm64-nothp riscv64-nothp; do
 	*-nothp)
 		a=${cfg%-nothp}
 		build() {
-			kmake_arch "${karch[$a]}" "${cross[$a]}" "$src" "$out" mm/ fs/dax.o \
+			kmake_arch "${karch[$a]}" "${LAB_CROSS[${karch[$a]}]}" "$src" "$out" mm/ fs/dax.o \
 				fs/ext4/ fs/xfs/ fs/fuse/ drivers/nvdimm/ "arch/${karch[$a]}/mm/"
 		} ;;
 	*)	build() { kmake "$src" "$out" vmlinux; } ;;
