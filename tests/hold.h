@@ -2,7 +2,7 @@
 /*
  * References held outside a mapping (a GUP reference or pin through the
  * probe, a pipe buffer from vmsplice, a MSG_ZEROCOPY send queued on a
- * TCP connection), and the forked worker that runs an operation which
+ * TCP connection or on an RDS socket), and the forked worker that runs an operation which
  * may have to wait for them.  Plain helpers, no harness:
  * used by truncate.c and reflink.c.
  */
@@ -12,6 +12,7 @@
 #include "lab.h"
 
 #include <arpa/inet.h>
+#include <linux/rds.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,13 +25,13 @@
 
 /* ---- held references --------------------------------------------------- */
 
-enum ref_kind { REF_GET, REF_PIN, REF_PIPE, REF_ZEROCOPY };
+enum ref_kind { REF_GET, REF_PIN, REF_PIPE, REF_ZEROCOPY, REF_RDS_ZEROCOPY };
 
 struct held_ref {
 	enum ref_kind kind;
 	int hold;		/* probe handle, or -1 */
 	int pipefd[2];		/* vmsplice pipe, or -1 */
-	int tx, rx;		/* stalled TCP connection, or -1 */
+	int tx, rx;		/* stalled TCP connection or RDS pair, or -1 */
 };
 
 /* What the stalled connection carries before the page. */
@@ -118,6 +119,116 @@ static inline int tcp_drain(int rx, void *buf)
 	return 0;
 }
 
+/*
+ * Two RDS sockets on 127.0.0.1: @rx does not read, and @tx is connected
+ * to it with zerocopy enabled.  MSG_ZEROCOPY needs @tx to use the TCP
+ * transport; RDS then hands the connection to a local address to its
+ * loopback transport, which queues the sent message itself, pages and
+ * all, on @rx until it is read.  0 or -errno (-EAFNOSUPPORT: no RDS).
+ */
+static inline int rds_stalled_pair(int *tx, int *rx)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET }, self;
+	socklen_t len = sizeof(a);
+	int tcp = RDS_TRANS_TCP, one = 1, err;
+
+	*tx = *rx = -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	self = a;		/* port 0: RDS picks one */
+	*rx = socket(AF_RDS, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (*rx < 0)
+		return -errno;
+	*tx = socket(AF_RDS, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (*tx < 0 || bind(*rx, (struct sockaddr *)&a, len) ||
+	    getsockname(*rx, (struct sockaddr *)&a, &len) ||
+	    setsockopt(*tx, SOL_RDS, SO_RDS_TRANSPORT, &tcp, sizeof(tcp)) ||
+	    setsockopt(*tx, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)) ||
+	    bind(*tx, (struct sockaddr *)&self, sizeof(self)) ||
+	    connect(*tx, (struct sockaddr *)&a, len))
+		goto fail;
+	return 0;
+fail:
+	err = -errno;
+	if (*tx >= 0)
+		close(*tx);
+	close(*rx);
+	*tx = *rx = -1;
+	return err;
+}
+
+/* Whether this kernel has RDS with the TCP transport. */
+static inline bool rds_available(void)
+{
+	int tx, rx;
+
+	if (rds_stalled_pair(&tx, &rx))
+		return false;
+	close(tx);
+	close(rx);
+	return true;
+}
+
+/* A zerocopy RDS send of 4K at @addr; RDS wants a cookie with it. */
+static inline int rds_zerocopy_send(int tx, const void *addr)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} ctl = { 0 };
+	struct iovec iov = { (void *)addr, SZ_4K };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	uint32_t cookie = 1;
+
+	cm->cmsg_level = SOL_RDS;
+	cm->cmsg_type = RDS_CMSG_ZCOPY_COOKIE;
+	cm->cmsg_len = CMSG_LEN(sizeof(cookie));
+	memcpy(CMSG_DATA(cm), &cookie, sizeof(cookie));
+	if (sendmsg(tx, &msg, MSG_ZEROCOPY | MSG_DONTWAIT) != (ssize_t)SZ_4K)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Read the 4K message queued on @rx into @buf, within 10 s.  0 or -errno. */
+static inline int rds_drain(int rx, void *buf)
+{
+	struct timeval tmo = { 10, 0 };
+	ssize_t n;
+
+	if (setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)))
+		return -errno;
+	n = recv(rx, buf, SZ_4K, 0);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)SZ_4K ? 0 : -EBADMSG;
+}
+
+/* The stalled pair of @kind: a TCP connection or two RDS sockets. */
+static inline int zerocopy_pair(enum ref_kind kind, int *tx, int *rx)
+{
+	return kind == REF_RDS_ZEROCOPY ? rds_stalled_pair(tx, rx) :
+					  tcp_stalled_pair(tx, rx);
+}
+
+/* A zerocopy send of the 4K at @addr on @tx; 0 or -errno. */
+static inline int zerocopy_send(enum ref_kind kind, int tx, const void *addr)
+{
+	if (kind == REF_RDS_ZEROCOPY)
+		return rds_zerocopy_send(tx, addr);
+	if (send(tx, addr, SZ_4K, MSG_ZEROCOPY | MSG_DONTWAIT) != (ssize_t)SZ_4K)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* Read what the pair carried, the 4K page into @buf; 0 or -errno. */
+static inline int zerocopy_drain(enum ref_kind kind, int rx, void *buf)
+{
+	return kind == REF_RDS_ZEROCOPY ? rds_drain(rx, buf) : tcp_drain(rx, buf);
+}
+
 static inline const char *ref_kind_name(enum ref_kind kind)
 {
 	switch (kind) {
@@ -125,6 +236,7 @@ static inline const char *ref_kind_name(enum ref_kind kind)
 	case REF_PIN: return "pin";
 	case REF_PIPE: return "pipe buffer";
 	case REF_ZEROCOPY: return "zerocopy send";
+	case REF_RDS_ZEROCOPY: return "RDS zerocopy send";
 	}
 	return "?";
 }
@@ -132,7 +244,7 @@ static inline const char *ref_kind_name(enum ref_kind kind)
 /* A pipe or a connection carries the page's data, which is checked. */
 static inline bool ref_carries_data(enum ref_kind kind)
 {
-	return kind == REF_PIPE || kind == REF_ZEROCOPY;
+	return kind == REF_PIPE || kind == REF_ZEROCOPY || kind == REF_RDS_ZEROCOPY;
 }
 
 static inline void held_ref_init(struct held_ref *r, enum ref_kind kind)
@@ -154,13 +266,9 @@ static inline int held_ref_take(struct held_ref *r, int probe, void *addr)
 			r->hold = ret;
 		return ret < 0 ? ret : 0;
 	}
-	if (r->kind == REF_ZEROCOPY) {
-		ret = tcp_stalled_pair(&r->tx, &r->rx);
-		if (ret)
-			return ret;
-		if (send(r->tx, addr, SZ_4K, MSG_ZEROCOPY | MSG_DONTWAIT) != (ssize_t)SZ_4K)
-			return errno ? -errno : -EIO;
-		return 0;
+	if (r->kind == REF_ZEROCOPY || r->kind == REF_RDS_ZEROCOPY) {
+		ret = zerocopy_pair(r->kind, &r->tx, &r->rx);
+		return ret ? ret : zerocopy_send(r->kind, r->tx, addr);
 	}
 	if (pipe2(r->pipefd, O_CLOEXEC))
 		return -errno;
@@ -185,8 +293,8 @@ static inline int held_ref_drop(struct held_ref *r, int probe, void *buf)
 		r->hold = -1;
 		return err;
 	}
-	if (r->kind == REF_ZEROCOPY) {
-		err = tcp_drain(r->rx, buf);
+	if (r->kind == REF_ZEROCOPY || r->kind == REF_RDS_ZEROCOPY) {
+		err = zerocopy_drain(r->kind, r->rx, buf);
 		close(r->tx);
 		close(r->rx);
 		r->tx = r->rx = -1;

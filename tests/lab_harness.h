@@ -35,6 +35,16 @@
 			SKIP(return, "lab did not provide %s", var);	\
 	} while (0)
 
+/* Skip when the kernel under test lacks a feature (@what) the test needs. */
+#define LAB_REQUIRE(have, what)						\
+	do {								\
+		if (!(have))						\
+			SKIP(return, "this kernel lacks %s", what);	\
+	} while (0)
+
+/* RDS over TCP, for the tests of RDS zerocopy sends (tests/hold.h). */
+#define LAB_RDS	"RDS over TCP (CONFIG_RDS_TCP)"
+
 /*
  * Fixture pieces for tests of one DAX region.  They use the harness'
  * ASSERT_*().  A region fixture

@@ -2,7 +2,7 @@
 /*
  * Truncate, punch hole and unmount of FS DAX files while a page is still
  * referenced (a GUP reference, a pin, a pipe buffer from vmsplice, or a
- * queued MSG_ZEROCOPY send).
+ * queued MSG_ZEROCOPY send on a TCP or an RDS socket).
  *
  * The filesystem must break the layout: unmap the page, wait until it is
  * idle, and only then give the block back.  Both kernels wait in truncate
@@ -295,6 +295,12 @@ TEST_F_TIMEOUT(trunc, truncate_keeps_zerocopy_send_data, 60)
 	truncate_held(_metadata, self, REF_ZEROCOPY);
 }
 
+TEST_F_TIMEOUT(trunc, truncate_keeps_rds_zerocopy_send_data, 60)
+{
+	LAB_REQUIRE(rds_available(), LAB_RDS);
+	truncate_held(_metadata, self, REF_RDS_ZEROCOPY);
+}
+
 TEST_F_TIMEOUT(trunc, punch_hole_waits_for_get, 60)
 {
 	punch_held(_metadata, self, REF_GET);
@@ -313,6 +319,12 @@ TEST_F_TIMEOUT(trunc, punch_hole_keeps_pipe_buffer_data, 60)
 TEST_F_TIMEOUT(trunc, punch_hole_keeps_zerocopy_send_data, 60)
 {
 	punch_held(_metadata, self, REF_ZEROCOPY);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_keeps_rds_zerocopy_send_data, 60)
+{
+	LAB_REQUIRE(rds_available(), LAB_RDS);
+	punch_held(_metadata, self, REF_RDS_ZEROCOPY);
 }
 
 /* Truncate to half with a page of the removed half pinned. */
@@ -533,12 +545,23 @@ TEST_F_TIMEOUT(trunc, contract_zerocopy_send_copies_fs_dax_page, 60)
 }
 
 /*
+ * Contract: the same for RDS, whose zerocopy message keeps its pages
+ * until it is acknowledged, or over loopback until it is read.
+ */
+TEST_F_TIMEOUT(trunc, contract_rds_zerocopy_send_copies_fs_dax_page, 60)
+{
+	LAB_REQUIRE(rds_available(), LAB_RDS);
+	holder_gets_a_copy(_metadata, self, REF_RDS_ZEROCOPY);
+}
+
+/*
  * A task that queues a page of a file in its own zerocopy send, which its
  * own receiver has not read, then closes and unlinks the file: eviction
  * must not wait for the task's own socket.  If it does, the test reads
  * the connection after LIVE_MS to let the worker go.
  */
 struct evict_own_send_arg {
+	enum ref_kind kind;	/* REF_ZEROCOPY or REF_RDS_ZEROCOPY */
 	const char *dir;
 	int tx, rx;
 };
@@ -565,47 +588,62 @@ static int evict_with_own_send(const void *p)
 		unlink(path);
 		return errno;
 	}
-	err = send(a->tx, map + 2 * SZ_4K, SZ_4K, MSG_ZEROCOPY | MSG_DONTWAIT) ==
-	      (ssize_t)SZ_4K ? 0 : errno;
+	err = zerocopy_send(a->kind, a->tx, map + 2 * SZ_4K);
 	munmap(map, 4 * SZ_4K);
 	close(fd);
 	if (unlink(path))
 		return errno;
 	if (err)
-		return err;
-	err = tcp_drain(a->rx, buf);
+		return -err;
+	err = zerocopy_drain(a->kind, a->rx, buf);
 	if (err)
 		return -err;
 	return lab_page_is(buf, 2, 6) ? 0 : EBADMSG;
 }
 
-TEST_F_TIMEOUT(trunc, evict_with_page_in_own_zerocopy_send_completes, 90)
+static void evict_with_own_send_completes(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(trunc) *self,
+					 const char *dir, enum ref_kind kind)
 {
 	struct evict_own_send_arg arg = {
-		.dir = lab_env(variant->dax.env), .tx = -1, .rx = -1,
+		.kind = kind, .dir = dir, .tx = -1, .rx = -1,
 	};
 	uint32_t buf[SZ_4K / sizeof(uint32_t)];
 	bool done;
 	char state = '-';
 	int ret;
 
-	ret = tcp_stalled_pair(&arg.tx, &arg.rx);
-	ASSERT_EQ(0, ret) TH_LOG("TCP connection over loopback: %s", strerror(-ret));
+	ret = zerocopy_pair(kind, &arg.tx, &arg.rx);
+	ASSERT_EQ(0, ret) TH_LOG("sockets for the %s over loopback: %s",
+				 ref_kind_name(kind), strerror(-ret));
 	self->w = worker_start(evict_with_own_send, &arg, &self->probe, 1);
 	close(arg.tx);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the worker");
 	done = worker_wait(&self->w, LIVE_MS);
 	if (!done) {
 		state = lab_proc_state(self->w.pid);
-		tcp_drain(arg.rx, buf);		/* let it go */
+		zerocopy_drain(kind, arg.rx, buf);	/* let it go */
 		worker_wait(&self->w, LIVE_MS);
 	}
 	close(arg.rx);
 	ASSERT_TRUE(done)
-		TH_LOG("close and unlink of a file whose page is queued in the task's own zerocopy send still had not returned after %d ms (state %c)",
-		       LIVE_MS, state);
+		TH_LOG("close and unlink of a file whose page is queued in the task's own %s still had not returned after %d ms (state %c)",
+		       ref_kind_name(kind), LIVE_MS, state);
 	ASSERT_EQ(0, self->w.code)
 		TH_LOG("worker: %s (EBADMSG: the peer got other data)", code_str(self->w.code));
+}
+
+TEST_F_TIMEOUT(trunc, evict_with_page_in_own_zerocopy_send_completes, 90)
+{
+	evict_with_own_send_completes(_metadata, self, lab_env(variant->dax.env),
+				     REF_ZEROCOPY);
+}
+
+TEST_F_TIMEOUT(trunc, evict_with_page_in_own_rds_zerocopy_send_completes, 90)
+{
+	LAB_REQUIRE(rds_available(), LAB_RDS);
+	evict_with_own_send_completes(_metadata, self, lab_env(variant->dax.env),
+				     REF_RDS_ZEROCOPY);
 }
 
 /*
