@@ -2,7 +2,8 @@
 /*
  * References held outside a mapping (a GUP reference or pin through the
  * probe, a pipe buffer from vmsplice, a MSG_ZEROCOPY send queued on a
- * TCP connection or on an RDS socket), and the forked worker that runs an operation which
+ * TCP connection or on an RDS socket, a kernel TLS record that can't go
+ * out), and the forked worker that runs an operation which
  * may have to wait for them.  Plain helpers, no harness:
  * used by truncate.c and reflink.c.
  */
@@ -13,7 +14,9 @@
 
 #include <arpa/inet.h>
 #include <linux/rds.h>
+#include <linux/tls.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -25,13 +28,17 @@
 
 /* ---- held references --------------------------------------------------- */
 
-enum ref_kind { REF_GET, REF_PIN, REF_PIPE, REF_ZEROCOPY, REF_RDS_ZEROCOPY };
+enum ref_kind {
+	REF_GET, REF_PIN, REF_PIPE, REF_ZEROCOPY, REF_RDS_ZEROCOPY, REF_TLS_RECORD,
+};
 
 struct held_ref {
 	enum ref_kind kind;
 	int hold;		/* probe handle, or -1 */
 	int pipefd[2];		/* vmsplice pipe, or -1 */
 	int tx, rx;		/* stalled TCP connection or RDS pair, or -1 */
+	int filler;		/* bytes of plain filler before them (TLS) */
+	int sent;		/* copies of the page queued on tx */
 };
 
 /* What the stalled connection carries before the page. */
@@ -206,26 +213,188 @@ static inline int rds_drain(int rx, void *buf)
 	return n == (ssize_t)SZ_4K ? 0 : -EBADMSG;
 }
 
-/* The stalled pair of @kind: a TCP connection or two RDS sockets. */
+static const struct tls12_crypto_info_aes_gcm_128 lab_tls_key = {
+	.info.version = TLS_1_2_VERSION,
+	.info.cipher_type = TLS_CIPHER_AES_GCM_128,
+	.key = { 0x5a, 0x5a, 0x5a, 0x5a },
+};
+
+/*
+ * A TCP connection over loopback whose receiver does not read, with
+ * kernel TLS on both ends (a fixed key; TLS_RX is set on @rx only once
+ * the plain filler has been read).  Plain zeroes are sent until nothing
+ * moves any more: the receiver is full and acknowledges nothing from now
+ * on.  Then @tx gets room for part of a record, not a whole one, and
+ * TLS_TX: a full record sent next is only partly taken by TCP and keeps
+ * the pages it was built from for good.  Returns the bytes of filler
+ * (> 0) or -errno (-ENOENT: no kernel TLS).
+ */
+static inline int tls_stalled_pair(int *tx, int *rx)
+{
+	static const char zeros[SZ_4K];
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int lst, small = 4096, room = 8192, quiet = 0, filler = 0, err;
+	ssize_t n;
+
+	*tx = *rx = -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lst = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lst < 0)
+		return -errno;
+	*tx = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*tx < 0 ||
+	    setsockopt(lst, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) ||
+	    bind(lst, (struct sockaddr *)&a, len) || listen(lst, 1) ||
+	    getsockname(lst, (struct sockaddr *)&a, &len) ||
+	    setsockopt(*tx, SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)) ||
+	    connect(*tx, (struct sockaddr *)&a, len))
+		goto fail;
+	*rx = accept4(lst, NULL, NULL, SOCK_CLOEXEC);
+	if (*rx < 0 ||
+	    setsockopt(*tx, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) ||
+	    setsockopt(*rx, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
+		goto fail;
+	/* Stuck once 200 ms pass without progress. */
+	while (quiet < 4) {
+		n = send(*tx, zeros, sizeof(zeros), MSG_DONTWAIT);
+		if (n > 0) {
+			filler += n;
+			quiet = 0;
+		} else if (errno == EAGAIN) {
+			usleep(50 * 1000);
+			quiet++;
+		} else {
+			goto fail;
+		}
+		if (filler > (1 << 20)) {
+			errno = ENOBUFS;
+			goto fail;
+		}
+	}
+	if (setsockopt(*tx, SOL_SOCKET, SO_SNDBUF, &room, sizeof(room)) ||
+	    setsockopt(*tx, SOL_TLS, TLS_TX, &lab_tls_key, sizeof(lab_tls_key)))
+		goto fail;
+	close(lst);
+	return filler;
+fail:
+	err = -errno;
+	close(lst);
+	if (*tx >= 0)
+		close(*tx);
+	if (*rx >= 0)
+		close(*rx);
+	*tx = *rx = -1;
+	return err;
+}
+
+/* Whether this kernel has kernel TLS. */
+static inline bool tls_available(void)
+{
+	int tx, rx;
+
+	if (tls_stalled_pair(&tx, &rx) < 0)
+		return false;
+	close(tx);
+	close(rx);
+	return true;
+}
+
+/* Copies of the page in one TLS record: 16K, the largest record. */
+#define TLS_COPIES	4
+
+/*
+ * Send the 4K at @addr TLS_COPIES times as one full record: more than
+ * both small socket buffers hold, so TCP never takes all of it and the
+ * record keeps the pages it was built from.  TLS_COPIES or -errno.
+ */
+static inline int tls_send_record(int tx, const void *addr)
+{
+	struct iovec iov[TLS_COPIES];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = TLS_COPIES };
+	int i;
+
+	for (i = 0; i < TLS_COPIES; i++)
+		iov[i] = (struct iovec){ (void *)addr, SZ_4K };
+	/* Blocking, TCP would wait for room that never comes. */
+	if (sendmsg(tx, &msg, MSG_DONTWAIT) != TLS_COPIES * SZ_4K)
+		return errno ? -errno : -EIO;
+	return TLS_COPIES;
+}
+
+/*
+ * Read the @filler bytes of plain zeroes from @rx, turn on TLS_RX and
+ * read @n times 4K; the last 4K go to @buf.  0 or -errno.
+ */
+static inline int tls_drain(int rx, int filler, int n, void *buf)
+{
+	struct timeval tmo = { 10, 0 };
+	char sink[SZ_4K];
+	size_t got;
+	ssize_t r;
+
+	if (setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)))
+		return -errno;
+	for (; filler > 0; filler -= r) {
+		r = read(rx, sink, filler < (int)SZ_4K ? (size_t)filler : SZ_4K);
+		if (r <= 0)
+			return r < 0 ? -errno : -EPIPE;
+		for (got = 0; got < (size_t)r; got++)
+			if (sink[got])
+				return -EBADMSG;
+	}
+	if (setsockopt(rx, SOL_TLS, TLS_RX, &lab_tls_key, sizeof(lab_tls_key)))
+		return -errno;
+	while (n--)
+		for (got = 0; got < SZ_4K; got += r) {
+			r = read(rx, (char *)buf + got, SZ_4K - got);
+			if (r <= 0)
+				return r < 0 ? -errno : -EPIPE;
+		}
+	return 0;
+}
+
+/*
+ * The stalled pair of @kind: a TCP connection (zerocopy or TLS) or two
+ * RDS sockets.  Returns the bytes of plain filler that zerocopy_drain()
+ * has to read for TLS, 0 for the others, or -errno.
+ */
 static inline int zerocopy_pair(enum ref_kind kind, int *tx, int *rx)
 {
+	if (kind == REF_TLS_RECORD)
+		return tls_stalled_pair(tx, rx);
 	return kind == REF_RDS_ZEROCOPY ? rds_stalled_pair(tx, rx) :
 					  tcp_stalled_pair(tx, rx);
 }
 
-/* A zerocopy send of the 4K at @addr on @tx; 0 or -errno. */
+/*
+ * Send the 4K at @addr on @tx so that the send keeps the page.  Returns
+ * how many copies of it are queued (> 0), or -errno.
+ */
 static inline int zerocopy_send(enum ref_kind kind, int tx, const void *addr)
 {
-	if (kind == REF_RDS_ZEROCOPY)
-		return rds_zerocopy_send(tx, addr);
+	int err;
+
+	if (kind == REF_TLS_RECORD)
+		return tls_send_record(tx, addr);
+	if (kind == REF_RDS_ZEROCOPY) {
+		err = rds_zerocopy_send(tx, addr);
+		return err ? err : 1;
+	}
 	if (send(tx, addr, SZ_4K, MSG_ZEROCOPY | MSG_DONTWAIT) != (ssize_t)SZ_4K)
 		return errno ? -errno : -EIO;
-	return 0;
+	return 1;
 }
 
-/* Read what the pair carried, the 4K page into @buf; 0 or -errno. */
-static inline int zerocopy_drain(enum ref_kind kind, int rx, void *buf)
+/*
+ * Read the @n copies the pair carried (after @filler bytes for TLS), the
+ * last one into @buf; 0 or -errno.
+ */
+static inline int zerocopy_drain(enum ref_kind kind, int rx, int filler, int n,
+				 void *buf)
 {
+	if (kind == REF_TLS_RECORD)
+		return tls_drain(rx, filler, n, buf);
 	return kind == REF_RDS_ZEROCOPY ? rds_drain(rx, buf) : tcp_drain(rx, buf);
 }
 
@@ -237,6 +406,7 @@ static inline const char *ref_kind_name(enum ref_kind kind)
 	case REF_PIPE: return "pipe buffer";
 	case REF_ZEROCOPY: return "zerocopy send";
 	case REF_RDS_ZEROCOPY: return "RDS zerocopy send";
+	case REF_TLS_RECORD: return "TLS record";
 	}
 	return "?";
 }
@@ -244,12 +414,13 @@ static inline const char *ref_kind_name(enum ref_kind kind)
 /* A pipe or a connection carries the page's data, which is checked. */
 static inline bool ref_carries_data(enum ref_kind kind)
 {
-	return kind == REF_PIPE || kind == REF_ZEROCOPY || kind == REF_RDS_ZEROCOPY;
+	return kind != REF_GET && kind != REF_PIN;
 }
 
 static inline void held_ref_init(struct held_ref *r, enum ref_kind kind)
 {
 	r->kind = kind;
+	r->filler = r->sent = 0;
 	r->hold = r->pipefd[0] = r->pipefd[1] = r->tx = r->rx = -1;
 }
 
@@ -266,9 +437,17 @@ static inline int held_ref_take(struct held_ref *r, int probe, void *addr)
 			r->hold = ret;
 		return ret < 0 ? ret : 0;
 	}
-	if (r->kind == REF_ZEROCOPY || r->kind == REF_RDS_ZEROCOPY) {
+	if (r->kind == REF_ZEROCOPY || r->kind == REF_RDS_ZEROCOPY ||
+	    r->kind == REF_TLS_RECORD) {
 		ret = zerocopy_pair(r->kind, &r->tx, &r->rx);
-		return ret ? ret : zerocopy_send(r->kind, r->tx, addr);
+		if (ret < 0)
+			return ret;
+		r->filler = ret;
+		ret = zerocopy_send(r->kind, r->tx, addr);
+		if (ret < 0)
+			return ret;
+		r->sent = ret;
+		return 0;
 	}
 	if (pipe2(r->pipefd, O_CLOEXEC))
 		return -errno;
@@ -293,8 +472,9 @@ static inline int held_ref_drop(struct held_ref *r, int probe, void *buf)
 		r->hold = -1;
 		return err;
 	}
-	if (r->kind == REF_ZEROCOPY || r->kind == REF_RDS_ZEROCOPY) {
-		err = zerocopy_drain(r->kind, r->rx, buf);
+	if (r->kind == REF_ZEROCOPY || r->kind == REF_RDS_ZEROCOPY ||
+	    r->kind == REF_TLS_RECORD) {
+		err = zerocopy_drain(r->kind, r->rx, r->filler, r->sent, buf);
 		close(r->tx);
 		close(r->rx);
 		r->tx = r->rx = -1;

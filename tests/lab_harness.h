@@ -42,8 +42,9 @@
 			SKIP(return, "this kernel lacks %s", what);	\
 	} while (0)
 
-/* RDS over TCP, for the tests of RDS zerocopy sends (tests/hold.h). */
+/* What the tests of RDS zerocopy sends and TLS records need (hold.h). */
 #define LAB_RDS	"RDS over TCP (CONFIG_RDS_TCP)"
+#define LAB_TLS	"kernel TLS (CONFIG_TLS)"
 
 /*
  * Fixture pieces for tests of one DAX region.  They use the harness'

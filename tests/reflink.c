@@ -696,6 +696,7 @@ FIXTURE_VARIANT_ADD(held_clone, pin) { .kind = REF_PIN };
 FIXTURE_VARIANT_ADD(held_clone, pipe) { .kind = REF_PIPE };
 FIXTURE_VARIANT_ADD(held_clone, zerocopy) { .kind = REF_ZEROCOPY };
 FIXTURE_VARIANT_ADD(held_clone, rds_zerocopy) { .kind = REF_RDS_ZEROCOPY };
+FIXTURE_VARIANT_ADD(held_clone, tls_record) { .kind = REF_TLS_RECORD };
 
 FIXTURE_SETUP(held_clone)
 {
@@ -706,6 +707,8 @@ FIXTURE_SETUP(held_clone)
 	LAB_REQUIRE_ENV("LAB_XFS_DIR");
 	if (variant->kind == REF_RDS_ZEROCOPY)
 		LAB_REQUIRE(rds_available(), LAB_RDS);
+	if (variant->kind == REF_TLS_RECORD)
+		LAB_REQUIRE(tls_available(), LAB_TLS);
 	if (variant->kind == REF_PIN && !strcmp(lab_kernel(), "baseline"))
 		SKIP(return, "not run on the baseline: pinning a reflinked page BUGs there (PAGE_MAPPING_DAX_SHARED looks anonymous)");
 	self->probe = lab_probe_open();

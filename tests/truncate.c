@@ -2,7 +2,8 @@
 /*
  * Truncate, punch hole and unmount of FS DAX files while a page is still
  * referenced (a GUP reference, a pin, a pipe buffer from vmsplice, or a
- * queued MSG_ZEROCOPY send on a TCP or an RDS socket).
+ * queued MSG_ZEROCOPY send on a TCP or an RDS socket, or a kernel TLS
+ * record that can't go out).
  *
  * The filesystem must break the layout: unmap the page, wait until it is
  * idle, and only then give the block back.  Both kernels wait in truncate
@@ -301,6 +302,12 @@ TEST_F_TIMEOUT(trunc, truncate_keeps_rds_zerocopy_send_data, 60)
 	truncate_held(_metadata, self, REF_RDS_ZEROCOPY);
 }
 
+TEST_F_TIMEOUT(trunc, truncate_keeps_tls_record_data, 60)
+{
+	LAB_REQUIRE(tls_available(), LAB_TLS);
+	truncate_held(_metadata, self, REF_TLS_RECORD);
+}
+
 TEST_F_TIMEOUT(trunc, punch_hole_waits_for_get, 60)
 {
 	punch_held(_metadata, self, REF_GET);
@@ -325,6 +332,12 @@ TEST_F_TIMEOUT(trunc, punch_hole_keeps_rds_zerocopy_send_data, 60)
 {
 	LAB_REQUIRE(rds_available(), LAB_RDS);
 	punch_held(_metadata, self, REF_RDS_ZEROCOPY);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_keeps_tls_record_data, 60)
+{
+	LAB_REQUIRE(tls_available(), LAB_TLS);
+	punch_held(_metadata, self, REF_TLS_RECORD);
 }
 
 /* Truncate to half with a page of the removed half pinned. */
@@ -555,15 +568,27 @@ TEST_F_TIMEOUT(trunc, contract_rds_zerocopy_send_copies_fs_dax_page, 60)
 }
 
 /*
+ * Contract: the same for kernel TLS, whose records keep the pages a send
+ * took until TCP has taken the encrypted record, which a peer that does
+ * not read puts off for good.
+ */
+TEST_F_TIMEOUT(trunc, contract_tls_record_copies_fs_dax_page, 60)
+{
+	LAB_REQUIRE(tls_available(), LAB_TLS);
+	holder_gets_a_copy(_metadata, self, REF_TLS_RECORD);
+}
+
+/*
  * A task that queues a page of a file in its own zerocopy send, which its
  * own receiver has not read, then closes and unlinks the file: eviction
  * must not wait for the task's own socket.  If it does, the test reads
  * the connection after LIVE_MS to let the worker go.
  */
 struct evict_own_send_arg {
-	enum ref_kind kind;	/* REF_ZEROCOPY or REF_RDS_ZEROCOPY */
+	enum ref_kind kind;	/* a send: REF_ZEROCOPY, _RDS_ZEROCOPY, _TLS_RECORD */
 	const char *dir;
 	int tx, rx;
+	int filler;		/* what zerocopy_pair() returned */
 };
 
 static int evict_with_own_send(const void *p)
@@ -572,7 +597,7 @@ static int evict_with_own_send(const void *p)
 	uint32_t buf[SZ_4K / sizeof(uint32_t)];
 	char path[PATH_MAX];
 	char *map;
-	int fd, err;
+	int fd, err, sent;
 
 	snprintf(path, sizeof(path), "%s/evict-own-send.%d", a->dir, getpid());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -588,14 +613,14 @@ static int evict_with_own_send(const void *p)
 		unlink(path);
 		return errno;
 	}
-	err = zerocopy_send(a->kind, a->tx, map + 2 * SZ_4K);
+	sent = zerocopy_send(a->kind, a->tx, map + 2 * SZ_4K);
 	munmap(map, 4 * SZ_4K);
 	close(fd);
 	if (unlink(path))
 		return errno;
-	if (err)
-		return -err;
-	err = zerocopy_drain(a->kind, a->rx, buf);
+	if (sent < 0)
+		return -sent;
+	err = zerocopy_drain(a->kind, a->rx, a->filler, sent, buf);
 	if (err)
 		return -err;
 	return lab_page_is(buf, 2, 6) ? 0 : EBADMSG;
@@ -614,15 +639,16 @@ static void evict_with_own_send_completes(struct __test_metadata *_metadata,
 	int ret;
 
 	ret = zerocopy_pair(kind, &arg.tx, &arg.rx);
-	ASSERT_EQ(0, ret) TH_LOG("sockets for the %s over loopback: %s",
+	ASSERT_LE(0, ret) TH_LOG("sockets for the %s over loopback: %s",
 				 ref_kind_name(kind), strerror(-ret));
+	arg.filler = ret;
 	self->w = worker_start(evict_with_own_send, &arg, &self->probe, 1);
 	close(arg.tx);
 	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the worker");
 	done = worker_wait(&self->w, LIVE_MS);
 	if (!done) {
 		state = lab_proc_state(self->w.pid);
-		zerocopy_drain(kind, arg.rx, buf);	/* let it go */
+		zerocopy_drain(kind, arg.rx, arg.filler, TLS_COPIES, buf); /* let it go */
 		worker_wait(&self->w, LIVE_MS);
 	}
 	close(arg.rx);
@@ -644,6 +670,13 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_rds_zerocopy_send_completes, 90)
 	LAB_REQUIRE(rds_available(), LAB_RDS);
 	evict_with_own_send_completes(_metadata, self, lab_env(variant->dax.env),
 				     REF_RDS_ZEROCOPY);
+}
+
+TEST_F_TIMEOUT(trunc, evict_with_page_in_own_tls_record_completes, 90)
+{
+	LAB_REQUIRE(tls_available(), LAB_TLS);
+	evict_with_own_send_completes(_metadata, self, lab_env(variant->dax.env),
+				     REF_TLS_RECORD);
 }
 
 /*
