@@ -126,6 +126,25 @@ options() { grep -E '^(CONFIG_[A-Z0-9_]+=|# CONFIG_[A-Z0-9_]+ is not set)' "$1" 
 tree=$(git -C "$LAB_TREE" rev-parse 'series^{tree}')
 mkdir -p "$dir/rows"
 header() { printf '%-30s %-28s %-8s %-8s %s\n' config "options lost/changed" baseline patched "new in patched"; }
+# The table: every config checked so far; a block made from an older
+# series tree says so.  Written after each config, so that a run that is
+# stopped still leaves the rows it made in it.
+write_table() {
+	{
+		header
+		for f in "$dir"/rows/*.txt; do
+			[ -f "$f" ] || continue
+			if [ "$(head -1 "$f")" = "tree $tree" ]; then
+				tail -n +2 "$f"
+			else
+				tail -n +2 "$f" | sed '1s/$/   (from an older series tree: run again)/'
+			fi
+		done
+		sed 's/^/packages: /' "$dir/versions"
+		sed 's/^/not available: /' "$dir/unavailable"
+	} >"$LAB_RESULTS/distro-configs.txt"
+}
+
 header
 bad=0
 for name in "${configs[@]}"; do
@@ -161,22 +180,8 @@ for name in "${configs[@]}"; do
 	{ echo "tree $tree"; cat "$dir/rows/$name.txt.new"; } >"$dir/rows/$name.txt"
 	rm -f "$dir/rows/$name.txt.new"
 	{ [ "$nlost" = 0 ] && { [ "$new" = - ] || [ "$new" = 0 ]; }; } || bad=1
+	write_table
 done
 
-# The table: every config checked so far; a block made from an older
-# series tree says so.
-{
-	header
-	for f in "$dir"/rows/*.txt; do
-		[ -f "$f" ] || continue
-		if [ "$(head -1 "$f")" = "tree $tree" ]; then
-			tail -n +2 "$f"
-		else
-			tail -n +2 "$f" | sed '1s/$/   (from an older series tree: run again)/'
-		fi
-	done
-	sed 's/^/packages: /' "$dir/versions"
-	sed 's/^/not available: /' "$dir/unavailable"
-} >"$LAB_RESULTS/distro-configs.txt"
 echo "table: $LAB_RESULTS/distro-configs.txt"
 exit $bad
