@@ -44,6 +44,16 @@ struct held_ref {
 /* What the stalled connection carries before the page. */
 #define TCP_FILLER	(64 * 1024)
 
+/* Close what a pair helper opened before it failed. */
+static inline void pair_close(int *tx, int *rx)
+{
+	if (*tx >= 0)
+		close(*tx);
+	if (*rx >= 0)
+		close(*rx);
+	*tx = *rx = -1;
+}
+
 /*
  * A TCP connection over loopback whose receiver does not read: once its
  * small buffer is full, what is sent on @tx stays queued in the sender.
@@ -90,11 +100,7 @@ fail:
 	err = -errno;
 out:
 	close(lst);
-	if (*tx >= 0)
-		close(*tx);
-	if (*rx >= 0)
-		close(*rx);
-	*tx = *rx = -1;
+	pair_close(tx, rx);
 	return err;
 }
 
@@ -280,11 +286,7 @@ static inline int tls_stalled_pair(int *tx, int *rx)
 fail:
 	err = -errno;
 	close(lst);
-	if (*tx >= 0)
-		close(*tx);
-	if (*rx >= 0)
-		close(*rx);
-	*tx = *rx = -1;
+	pair_close(tx, rx);
 	return err;
 }
 
