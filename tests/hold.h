@@ -3,14 +3,15 @@
  * References held outside a mapping (a GUP reference or pin through the
  * probe, a pipe buffer from vmsplice, a MSG_ZEROCOPY send queued on a
  * TCP connection or on an RDS socket, a kernel TLS record that can't go
- * out), and the forked worker that runs an operation which
- * may have to wait for them.  Plain helpers, no harness:
- * used by truncate.c and reflink.c.
+ * out, a FUSE direct write whose server has not answered), and the
+ * forked worker that runs an operation which may have to wait for them.
+ * Plain helpers, no harness: used by truncate.c and reflink.c.
  */
 #ifndef LAB_HOLD_H
 #define LAB_HOLD_H
 
 #include "lab.h"
+#include "fuse_hold.h"
 
 #include <arpa/inet.h>
 #include <linux/rds.h>
@@ -30,6 +31,7 @@
 
 enum ref_kind {
 	REF_GET, REF_PIN, REF_PIPE, REF_ZEROCOPY, REF_RDS_ZEROCOPY, REF_TLS_RECORD,
+	REF_FUSE_WRITE,
 };
 
 struct held_ref {
@@ -39,6 +41,7 @@ struct held_ref {
 	int tx, rx;		/* stalled TCP connection or RDS pair, or -1 */
 	int filler;		/* bytes of plain filler before them (TLS) */
 	int sent;		/* copies of the page queued on tx */
+	struct fuse_hold *fuse;	/* FUSE file and server, or NULL */
 };
 
 /* What the stalled connection carries before the page. */
@@ -409,6 +412,7 @@ static inline const char *ref_kind_name(enum ref_kind kind)
 	case REF_ZEROCOPY: return "zerocopy send";
 	case REF_RDS_ZEROCOPY: return "RDS zerocopy send";
 	case REF_TLS_RECORD: return "TLS record";
+	case REF_FUSE_WRITE: return "FUSE direct write";
 	}
 	return "?";
 }
@@ -424,6 +428,7 @@ static inline void held_ref_init(struct held_ref *r, enum ref_kind kind)
 	r->kind = kind;
 	r->filler = r->sent = 0;
 	r->hold = r->pipefd[0] = r->pipefd[1] = r->tx = r->rx = -1;
+	r->fuse = NULL;
 }
 
 /* Take a reference of @r->kind on the 4K page at @addr; 0 or -errno. */
@@ -450,6 +455,14 @@ static inline int held_ref_take(struct held_ref *r, int probe, void *addr)
 			return ret;
 		r->sent = ret;
 		return 0;
+	}
+	if (r->kind == REF_FUSE_WRITE) {
+		r->fuse = malloc(sizeof(*r->fuse));
+		if (!r->fuse)
+			return -ENOMEM;
+		fuse_hold_init(r->fuse);
+		ret = fuse_hold_mount(r->fuse);
+		return ret ? ret : fuse_hold_start(r->fuse, true, addr);
 	}
 	if (pipe2(r->pipefd, O_CLOEXEC))
 		return -errno;
@@ -482,6 +495,16 @@ static inline int held_ref_drop(struct held_ref *r, int probe, void *buf)
 		r->tx = r->rx = -1;
 		return err;
 	}
+	if (r->kind == REF_FUSE_WRITE) {
+		/* What the server got, when it read the request. */
+		n = fuse_hold_release(r->fuse);
+		if (buf)
+			memcpy(buf, r->fuse->data, SZ_4K);
+		fuse_hold_end(r->fuse);
+		free(r->fuse);
+		r->fuse = NULL;
+		return n == SZ_4K ? 0 : n < 0 ? n : -EIO;
+	}
 	while (got < SZ_4K) {
 		n = read(r->pipefd[0], (char *)buf + got, SZ_4K - got);
 		if (n <= 0) {
@@ -509,6 +532,11 @@ static inline void held_ref_cleanup(struct held_ref *r, int probe)
 		close(r->tx);
 	if (r->rx >= 0)
 		close(r->rx);
+	if (r->fuse) {
+		fuse_hold_end(r->fuse);
+		free(r->fuse);
+		r->fuse = NULL;
+	}
 	r->hold = r->pipefd[0] = r->pipefd[1] = r->tx = r->rx = -1;
 }
 

@@ -45,6 +45,7 @@
 /* What the tests of RDS zerocopy sends and TLS records need (hold.h). */
 #define LAB_RDS	"RDS over TCP (CONFIG_RDS_TCP)"
 #define LAB_TLS	"kernel TLS (CONFIG_TLS)"
+#define LAB_FUSE	"FUSE (CONFIG_FUSE_FS)"
 
 /*
  * Fixture pieces for tests of one DAX region.  They use the harness'

@@ -697,6 +697,7 @@ FIXTURE_VARIANT_ADD(held_clone, pipe) { .kind = REF_PIPE };
 FIXTURE_VARIANT_ADD(held_clone, zerocopy) { .kind = REF_ZEROCOPY };
 FIXTURE_VARIANT_ADD(held_clone, rds_zerocopy) { .kind = REF_RDS_ZEROCOPY };
 FIXTURE_VARIANT_ADD(held_clone, tls_record) { .kind = REF_TLS_RECORD };
+FIXTURE_VARIANT_ADD(held_clone, fuse_write) { .kind = REF_FUSE_WRITE };
 
 FIXTURE_SETUP(held_clone)
 {
@@ -709,7 +710,11 @@ FIXTURE_SETUP(held_clone)
 		LAB_REQUIRE(rds_available(), LAB_RDS);
 	if (variant->kind == REF_TLS_RECORD)
 		LAB_REQUIRE(tls_available(), LAB_TLS);
-	if (variant->kind == REF_PIN && !strcmp(lab_kernel(), "baseline"))
+	if (variant->kind == REF_FUSE_WRITE)
+		LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	/* FUSE direct I/O pins the pages of the user buffer too. */
+	if ((variant->kind == REF_PIN || variant->kind == REF_FUSE_WRITE) &&
+	    !strcmp(lab_kernel(), "baseline"))
 		SKIP(return, "not run on the baseline: pinning a reflinked page BUGs there (PAGE_MAPPING_DAX_SHARED looks anonymous)");
 	self->probe = lab_probe_open();
 	ASSERT_LE(0, self->probe)

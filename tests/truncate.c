@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Truncate, punch hole and unmount of FS DAX files while a page is still
- * referenced (a GUP reference, a pin, a pipe buffer from vmsplice, or a
- * queued MSG_ZEROCOPY send on a TCP or an RDS socket, or a kernel TLS
- * record that can't go out).
+ * referenced (a GUP reference, a pin, a pipe buffer from vmsplice, a
+ * queued MSG_ZEROCOPY send on a TCP or an RDS socket, a kernel TLS record
+ * that can't go out, or a FUSE direct read or write whose server has not
+ * answered).
  *
  * The filesystem must break the layout: unmap the page, wait until it is
  * idle, and only then give the block back.  Both kernels wait in truncate
@@ -308,6 +309,12 @@ TEST_F_TIMEOUT(trunc, truncate_keeps_tls_record_data, 60)
 	truncate_held(_metadata, self, REF_TLS_RECORD);
 }
 
+TEST_F_TIMEOUT(trunc, truncate_keeps_fuse_direct_write_data, 60)
+{
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	truncate_held(_metadata, self, REF_FUSE_WRITE);
+}
+
 TEST_F_TIMEOUT(trunc, punch_hole_waits_for_get, 60)
 {
 	punch_held(_metadata, self, REF_GET);
@@ -338,6 +345,12 @@ TEST_F_TIMEOUT(trunc, punch_hole_keeps_tls_record_data, 60)
 {
 	LAB_REQUIRE(tls_available(), LAB_TLS);
 	punch_held(_metadata, self, REF_TLS_RECORD);
+}
+
+TEST_F_TIMEOUT(trunc, punch_hole_keeps_fuse_direct_write_data, 60)
+{
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	punch_held(_metadata, self, REF_FUSE_WRITE);
 }
 
 /* Truncate to half with a page of the removed half pinned. */
@@ -579,6 +592,103 @@ TEST_F_TIMEOUT(trunc, contract_tls_record_copies_fs_dax_page, 60)
 }
 
 /*
+ * Contract: the same for FUSE direct I/O, whose requests keep the pages
+ * of the user's buffer until the server answers, and a FUSE server is
+ * any user's own process.  The server reads the data when it takes the
+ * request, so here only the refcount tells the page from a copy.
+ */
+TEST_F_TIMEOUT(trunc, contract_fuse_direct_write_copies_fs_dax_page, 60)
+{
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	holder_gets_a_copy(_metadata, self, REF_FUSE_WRITE);
+}
+
+/* A mounted FUSE file system with its server, cleaned up by teardown. */
+static struct fuse_hold *fuse_hold_new(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(trunc) *self)
+{
+	int ret;
+
+	held_ref_init(&self->ref, REF_FUSE_WRITE);
+	self->ref.fuse = malloc(sizeof(*self->ref.fuse));
+	ASSERT_NE(NULL, self->ref.fuse);
+	fuse_hold_init(self->ref.fuse);
+	ret = fuse_hold_mount(self->ref.fuse);
+	ASSERT_EQ(0, ret) TH_LOG("mount a FUSE file system: %s", strerror(-ret));
+	return self->ref.fuse;
+}
+
+/*
+ * Contract: a FUSE direct read into an FS DAX page takes no reference on
+ * it while the server has the request; the data reaches the page once
+ * the server answers.  The baseline pins the page until then.
+ */
+TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
+{
+	struct lab_page_info before, held;
+	char *page = self->map + 3 * SZ_4K;
+	struct fuse_hold *h;
+	ssize_t got;
+	int ret;
+
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	h = fuse_hold_new(_metadata, self);
+	lab_fill_page(h->data, 3, 9);	/* what the server answers */
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
+	ret = fuse_hold_start(h, false, page);
+	ASSERT_EQ(0, ret) TH_LOG("FUSE direct read: %s", strerror(-ret));
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
+	got = fuse_hold_release(h);
+	ASSERT_EQ((ssize_t)SZ_4K, got) TH_LOG("the FUSE direct read returned %zd (%s)", got,
+				     got < 0 ? strerror(-got) : "short");
+	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
+		TH_LOG("the FUSE direct read took a reference on the FS DAX page while the server had it: refcount %d -> %d",
+		       before.folio_refcount, held.folio_refcount);
+	EXPECT_TRUE(lab_page_is(page, 3, 9))
+		TH_LOG("the server's data did not reach the page through the mapping");
+	EXPECT_EQ(1, pread_page_is(self->fd, 3, 9, false))
+		TH_LOG("the server's data did not reach the file");
+}
+
+/*
+ * Contract: truncate does not wait for a FUSE server that has a direct
+ * read into a page of the file; once the server answers, the copy into
+ * the page, now beyond the end of the file, fails with EFAULT.  The
+ * baseline waits for the server.
+ */
+TEST_F_TIMEOUT(trunc, contract_truncate_does_not_wait_for_fuse_direct_read, 60)
+{
+	struct trunc_arg arg = { self->fd, 0 };
+	struct fuse_hold *h;
+	ssize_t got;
+	bool early;
+	int ret;
+
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	h = fuse_hold_new(_metadata, self);
+	lab_fill_page(h->data, 5, 9);
+	ret = fuse_hold_start(h, false, self->map + 5 * SZ_4K);
+	ASSERT_EQ(0, ret) TH_LOG("FUSE direct read: %s", strerror(-ret));
+	self->w = worker_start(do_truncate, &arg, &self->probe, 1);
+	ASSERT_LT(0, self->w.pid) TH_LOG("cannot start the truncate worker");
+	early = worker_wait(&self->w, HELD_MS);
+	got = fuse_hold_release(h);
+	if (!early)
+		worker_wait(&self->w, LIVE_MS);
+	EXPECT_TRUE(early)
+		TH_LOG("ftruncate(0) waited %d ms for the FUSE server's read into page 5",
+		       HELD_MS);
+	ASSERT_TRUE(self->w.done) TH_LOG("ftruncate(0) never finished (state %c)",
+					 lab_proc_state(self->w.pid));
+	ASSERT_EQ(0, self->w.code) TH_LOG("ftruncate(0): %s", code_str(self->w.code));
+	ASSERT_EQ(0, file_size(self->fd));
+	if (early)
+		EXPECT_EQ(-EFAULT, got)
+			TH_LOG("the read into a page truncated away returned %zd, not EFAULT",
+			       got);
+}
+
+/*
  * A task that queues a page of a file in its own zerocopy send, which its
  * own receiver has not read, then closes and unlinks the file: eviction
  * must not wait for the task's own socket.  If it does, the test reads
@@ -677,6 +787,75 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_tls_record_completes, 90)
 	LAB_REQUIRE(tls_available(), LAB_TLS);
 	evict_with_own_send_completes(_metadata, self, lab_env(variant->dax.env),
 				     REF_TLS_RECORD);
+}
+
+/*
+ * A FUSE server that unlinks an FS DAX file while it has a direct write
+ * from a page of that file: eviction must not wait for the request,
+ * which only the server itself can answer.  If it does, the test answers
+ * the request from outside after LIVE_MS to let the server go.
+ */
+struct evict_own_fuse {
+	char path[PATH_MAX];
+	char *map;
+	int fd;
+	int done[2];		/* the server's unlink returned */
+	pid_t tid;		/* of the server thread */
+	int err;
+};
+
+static void evict_from_server(struct fuse_hold *h)
+{
+	struct evict_own_fuse *e = h->arg;
+	char c = 'e';
+
+	e->tid = gettid();
+	munmap(e->map, 4 * SZ_4K);
+	close(e->fd);
+	e->err = unlink(e->path) ? errno : 0;
+	if (write(e->done[1], &c, 1) != 1)
+		e->err = EPIPE;
+}
+
+TEST_F_TIMEOUT(trunc, evict_with_page_in_own_fuse_request_completes, 90)
+{
+	struct evict_own_fuse e = { .fd = -1, .done = { -1, -1 } };
+	char state = '-';
+	struct fuse_hold *h;
+	ssize_t got;
+	bool done;
+	int ret;
+
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	snprintf(e.path, sizeof(e.path), "%s/evict-own-fuse.%d",
+		 lab_env(variant->dax.env), getpid());
+	e.fd = open(e.path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ASSERT_LE(0, e.fd) TH_LOG("create %s: %s", e.path, strerror(errno));
+	ret = lab_write_pattern(e.fd, 4, 6);
+	ASSERT_EQ(0, ret) TH_LOG("write %s: %s", e.path, strerror(-ret));
+	e.map = mmap(NULL, 4 * SZ_4K, PROT_READ, MAP_SHARED, e.fd, 0);
+	ASSERT_NE(MAP_FAILED, e.map) TH_LOG("mmap %s: %s", e.path, strerror(errno));
+	ASSERT_EQ(0, pipe2(e.done, O_CLOEXEC));
+	h = fuse_hold_new(_metadata, self);
+	h->on_hold = evict_from_server;
+	h->arg = &e;
+	ret = fuse_hold_start(h, true, e.map + 2 * SZ_4K);
+	ASSERT_EQ(0, ret) TH_LOG("FUSE direct write: %s", strerror(-ret));
+	done = fuse_hold_wait(e.done[0], LIVE_MS);
+	if (!done) {
+		state = lab_proc_state(e.tid);
+		fuse_hold_answer(h);	/* from outside the stuck server */
+		fuse_hold_wait(e.done[0], LIVE_MS);
+	}
+	got = fuse_hold_release(h);
+	close(e.done[0]);
+	close(e.done[1]);
+	ASSERT_TRUE(done)
+		TH_LOG("close and unlink of a file whose page is in a direct write to the task's own FUSE server still had not returned after %d ms (state %c)",
+		       LIVE_MS, state);
+	ASSERT_EQ(0, e.err) TH_LOG("unlink: %s", strerror(e.err));
+	ASSERT_EQ((ssize_t)SZ_4K, got) TH_LOG("the FUSE direct write returned %zd", got);
+	EXPECT_TRUE(lab_page_is(h->data, 2, 6)) TH_LOG("the server got other data");
 }
 
 /*
