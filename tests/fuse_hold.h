@@ -7,8 +7,10 @@
  * /dev/fuse protocol itself (no libfuse), the request comes from a
  * second thread that blocks in it, and the file opens with
  * FOPEN_DIRECT_IO, so its I/O goes to the server straight from the
- * caller's pages.  Both are threads so that no other process maps the
- * DAX file: eviction tests need the test's mapping to be the last.
+ * caller's pages.  With async_dio set, the file opens O_DIRECT instead,
+ * and the kernel sends the I/O as asynchronous requests.  Both are
+ * threads so that no other process maps the DAX file: eviction tests
+ * need the test's mapping to be the last.
  */
 #ifndef LAB_FUSE_HOLD_H
 #define LAB_FUSE_HOLD_H
@@ -37,6 +39,7 @@ struct fuse_hold {
 	int done[2];			/* client -> test: the I/O returned */
 	pthread_t server, client;
 	bool server_up, client_up;
+	bool async_dio;			/* O_DIRECT with FUSE_ASYNC_DIO */
 	bool write;			/* the client writes, or reads */
 	void *addr;			/* its 4K buffer */
 	ssize_t result;			/* what its pwrite/pread returned */
@@ -177,6 +180,8 @@ static inline void *fuse_hold_serve(void *p)
 			out.init.congestion_threshold = 3;
 			out.init.max_write = 64 * 1024;
 			out.init.time_gran = 1;
+			if (h->async_dio)
+				out.init.flags = FUSE_ASYNC_DIO;
 			fuse_reply(h->dev, in->unique, 0, &out.init, sizeof(out.init));
 			break;
 		case FUSE_LOOKUP:
@@ -203,7 +208,9 @@ static inline void *fuse_hold_serve(void *p)
 			 * of the file at exit, and a flush would wait for
 			 * the inode lock that the held write has.
 			 */
-			out.open.open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH;
+			out.open.open_flags = FOPEN_NOFLUSH;
+			if (!h->async_dio)
+				out.open.open_flags |= FOPEN_DIRECT_IO;
 			fuse_reply(h->dev, in->unique, 0, &out.open, sizeof(out.open));
 			break;
 		case FUSE_READ:
@@ -232,7 +239,7 @@ static inline void *fuse_hold_io_thread(void *p)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/f", h->mnt);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC | (h->async_dio ? O_DIRECT : 0));
 	if (fd < 0) {
 		h->result = -1;
 	} else {

@@ -605,7 +605,7 @@ TEST_F_TIMEOUT(trunc, contract_fuse_direct_write_copies_fs_dax_page, 60)
 
 /* A mounted FUSE file system with its server, cleaned up by teardown. */
 static struct fuse_hold *fuse_hold_new(struct __test_metadata *_metadata,
-				       FIXTURE_DATA(trunc) *self)
+				       FIXTURE_DATA(trunc) *self, bool async_dio)
 {
 	int ret;
 
@@ -613,6 +613,7 @@ static struct fuse_hold *fuse_hold_new(struct __test_metadata *_metadata,
 	self->ref.fuse = malloc(sizeof(*self->ref.fuse));
 	ASSERT_NE(NULL, self->ref.fuse);
 	fuse_hold_init(self->ref.fuse);
+	self->ref.fuse->async_dio = async_dio;
 	ret = fuse_hold_mount(self->ref.fuse);
 	ASSERT_EQ(0, ret) TH_LOG("mount a FUSE file system: %s", strerror(-ret));
 	return self->ref.fuse;
@@ -621,9 +622,12 @@ static struct fuse_hold *fuse_hold_new(struct __test_metadata *_metadata,
 /*
  * Contract: a FUSE direct read into an FS DAX page takes no reference on
  * it while the server has the request; the data reaches the page once
- * the server answers.  The baseline pins the page until then.
+ * the server answers.  The baseline pins the page until then.  With
+ * @async_dio, an O_DIRECT read that the kernel sends asynchronously.
  */
-TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
+static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
+					 FIXTURE_DATA(trunc) *self,
+					 bool async_dio)
 {
 	struct lab_page_info before, held;
 	char *page = self->map + 3 * SZ_4K;
@@ -632,7 +636,7 @@ TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
 	int ret;
 
 	LAB_REQUIRE(fuse_available(), LAB_FUSE);
-	h = fuse_hold_new(_metadata, self);
+	h = fuse_hold_new(_metadata, self, async_dio);
 	lab_fill_page(h->data, 3, 9);	/* what the server answers */
 	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
 	ret = fuse_hold_start(h, false, page);
@@ -650,6 +654,40 @@ TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
 		TH_LOG("the server's data did not reach the file");
 }
 
+TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
+{
+	fuse_read_takes_no_reference(_metadata, self, false);
+}
+
+TEST_F_TIMEOUT(trunc, contract_fuse_async_direct_read_takes_no_reference, 60)
+{
+	fuse_read_takes_no_reference(_metadata, self, true);
+}
+
+/* The same for an O_DIRECT write that the kernel sends asynchronously. */
+TEST_F_TIMEOUT(trunc, contract_fuse_async_direct_write_copies_fs_dax_page, 60)
+{
+	struct lab_page_info before, held;
+	char *page = self->map + 3 * SZ_4K;
+	struct fuse_hold *h;
+	ssize_t got;
+	int ret;
+
+	LAB_REQUIRE(fuse_available(), LAB_FUSE);
+	h = fuse_hold_new(_metadata, self, true);
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
+	ret = fuse_hold_start(h, true, page);
+	ASSERT_EQ(0, ret) TH_LOG("FUSE O_DIRECT write: %s", strerror(-ret));
+	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
+	got = fuse_hold_release(h);
+	ASSERT_EQ((ssize_t)SZ_4K, got) TH_LOG("the FUSE O_DIRECT write returned %zd (%s)",
+					      got, got < 0 ? strerror(-got) : "short");
+	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
+		TH_LOG("the FUSE O_DIRECT write took a reference on the FS DAX page while the server had it: refcount %d -> %d",
+		       before.folio_refcount, held.folio_refcount);
+	EXPECT_TRUE(lab_page_is(h->data, 3, 1)) TH_LOG("the server got other data");
+}
+
 /*
  * Contract: truncate does not wait for a FUSE server that has a direct
  * read into a page of the file; once the server answers, the copy into
@@ -665,7 +703,7 @@ TEST_F_TIMEOUT(trunc, contract_truncate_does_not_wait_for_fuse_direct_read, 60)
 	int ret;
 
 	LAB_REQUIRE(fuse_available(), LAB_FUSE);
-	h = fuse_hold_new(_metadata, self);
+	h = fuse_hold_new(_metadata, self, false);
 	lab_fill_page(h->data, 5, 9);
 	ret = fuse_hold_start(h, false, self->map + 5 * SZ_4K);
 	ASSERT_EQ(0, ret) TH_LOG("FUSE direct read: %s", strerror(-ret));
@@ -836,7 +874,7 @@ TEST_F_TIMEOUT(trunc, evict_with_page_in_own_fuse_request_completes, 90)
 	e.map = mmap(NULL, 4 * SZ_4K, PROT_READ, MAP_SHARED, e.fd, 0);
 	ASSERT_NE(MAP_FAILED, e.map) TH_LOG("mmap %s: %s", e.path, strerror(errno));
 	ASSERT_EQ(0, pipe2(e.done, O_CLOEXEC));
-	h = fuse_hold_new(_metadata, self);
+	h = fuse_hold_new(_metadata, self, false);
 	h->on_hold = evict_from_server;
 	h->arg = &e;
 	ret = fuse_hold_start(h, true, e.map + 2 * SZ_4K);
