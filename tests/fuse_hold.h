@@ -18,6 +18,7 @@
 #include "lab.h"
 
 #include <linux/fuse.h>
+#include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@ struct fuse_hold {
 	pthread_t server, client;
 	bool server_up, client_up;
 	bool async_dio;			/* O_DIRECT with FUSE_ASYNC_DIO */
+	bool uring;			/* submitted through io_uring */
 	bool write;			/* the client writes, or reads */
 	void *addr;			/* its 4K buffer */
 	ssize_t result;			/* what its pwrite/pread returned */
@@ -232,6 +234,44 @@ static inline void *fuse_hold_serve(void *p)
 	}
 }
 
+/*
+ * The I/O through io_uring: the kernel completes it from an io-wq
+ * worker, not in a system call of the caller's (an asynchronous kiocb).
+ */
+static inline ssize_t fuse_hold_uring_io(struct fuse_hold *h, int fd)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	ssize_t ret;
+
+	ret = io_uring_queue_init(2, &ring, 0);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	sqe = io_uring_get_sqe(&ring);
+	if (h->write)
+		io_uring_prep_write(sqe, fd, h->addr, SZ_4K, 0);
+	else
+		io_uring_prep_read(sqe, fd, h->addr, SZ_4K, 0);
+	ret = io_uring_submit(&ring);
+	if (ret == 1)
+		ret = io_uring_wait_cqe(&ring, &cqe);
+	else if (ret >= 0)
+		ret = -EIO;
+	if (!ret) {
+		ret = cqe->res;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
 static inline void *fuse_hold_io_thread(void *p)
 {
 	struct fuse_hold *h = p;
@@ -240,12 +280,14 @@ static inline void *fuse_hold_io_thread(void *p)
 
 	snprintf(path, sizeof(path), "%s/f", h->mnt);
 	fd = open(path, O_RDWR | O_CLOEXEC | (h->async_dio ? O_DIRECT : 0));
-	if (fd < 0) {
+	if (fd < 0)
 		h->result = -1;
-	} else {
-		h->result = h->write ? pwrite(fd, h->addr, SZ_4K, 0) :
-				       pread(fd, h->addr, SZ_4K, 0);
-	}
+	else if (h->uring)
+		h->result = fuse_hold_uring_io(h, fd);
+	else if (h->write)
+		h->result = pwrite(fd, h->addr, SZ_4K, 0);
+	else
+		h->result = pread(fd, h->addr, SZ_4K, 0);
 	h->client_errno = h->result < 0 ? errno : 0;
 	if (fd >= 0)
 		close(fd);

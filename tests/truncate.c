@@ -623,11 +623,12 @@ static struct fuse_hold *fuse_hold_new(struct __test_metadata *_metadata,
  * Contract: a FUSE direct read into an FS DAX page takes no reference on
  * it while the server has the request; the data reaches the page once
  * the server answers.  The baseline pins the page until then.  With
- * @async_dio, an O_DIRECT read that the kernel sends asynchronously.
+ * @async_dio, an O_DIRECT read that the kernel sends asynchronously,
+ * from io_uring if @uring.
  */
 static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
 					 FIXTURE_DATA(trunc) *self,
-					 bool async_dio)
+					 bool async_dio, bool uring)
 {
 	struct lab_page_info before, held;
 	char *page = self->map + 3 * SZ_4K;
@@ -637,6 +638,7 @@ static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
 
 	LAB_REQUIRE(fuse_available(), LAB_FUSE);
 	h = fuse_hold_new(_metadata, self, async_dio);
+	h->uring = uring;
 	lab_fill_page(h->data, 3, 9);	/* what the server answers */
 	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
 	ret = fuse_hold_start(h, false, page);
@@ -656,12 +658,17 @@ static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
 {
-	fuse_read_takes_no_reference(_metadata, self, false);
+	fuse_read_takes_no_reference(_metadata, self, false, false);
 }
 
 TEST_F_TIMEOUT(trunc, contract_fuse_async_direct_read_takes_no_reference, 60)
 {
-	fuse_read_takes_no_reference(_metadata, self, true);
+	fuse_read_takes_no_reference(_metadata, self, true, false);
+}
+
+TEST_F_TIMEOUT(trunc, contract_fuse_io_uring_direct_read_takes_no_reference, 60)
+{
+	fuse_read_takes_no_reference(_metadata, self, true, true);
 }
 
 /* The same for an O_DIRECT write that the kernel sends asynchronously. */
