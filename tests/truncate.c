@@ -620,16 +620,18 @@ static struct fuse_hold *fuse_hold_new(struct __test_metadata *_metadata,
 }
 
 /*
- * Contract: a FUSE direct read into an FS DAX page takes no reference on
- * it while the server has the request; the data reaches the page once
- * the server answers.  The baseline pins the page until then.  With
- * @async_dio, an O_DIRECT read that the kernel sends asynchronously,
- * from io_uring if @uring.
+ * Contract: a FUSE direct read into an FS DAX page, or a write from it,
+ * takes no reference on it while the server has the request; a read's
+ * data reaches the page once the server answers, a write's reached the
+ * server.  The baseline pins the page until then.  With @async_dio, an
+ * O_DIRECT request that the kernel sends asynchronously, from io_uring
+ * if @uring.
  */
-static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
-					 FIXTURE_DATA(trunc) *self,
-					 bool async_dio, bool uring)
+static void fuse_io_takes_no_reference(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(trunc) *self, bool write,
+				       bool async_dio, bool uring)
 {
+	const char *what = write ? "write" : "read";
 	struct lab_page_info before, held;
 	char *page = self->map + 3 * SZ_4K;
 	struct fuse_hold *h;
@@ -639,17 +641,22 @@ static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
 	LAB_REQUIRE(fuse_available(), LAB_FUSE);
 	h = fuse_hold_new(_metadata, self, async_dio);
 	h->uring = uring;
-	lab_fill_page(h->data, 3, 9);	/* what the server answers */
+	if (!write)
+		lab_fill_page(h->data, 3, 9);	/* what the server answers */
 	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
-	ret = fuse_hold_start(h, false, page);
-	ASSERT_EQ(0, ret) TH_LOG("FUSE direct read: %s", strerror(-ret));
+	ret = fuse_hold_start(h, write, page);
+	ASSERT_EQ(0, ret) TH_LOG("FUSE direct %s: %s", what, strerror(-ret));
 	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
 	got = fuse_hold_release(h);
-	ASSERT_EQ((ssize_t)SZ_4K, got) TH_LOG("the FUSE direct read returned %zd (%s)", got,
-				     got < 0 ? strerror(-got) : "short");
+	ASSERT_EQ((ssize_t)SZ_4K, got) TH_LOG("the FUSE direct %s returned %zd (%s)", what,
+					      got, got < 0 ? strerror(-got) : "short");
 	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
-		TH_LOG("the FUSE direct read took a reference on the FS DAX page while the server had it: refcount %d -> %d",
-		       before.folio_refcount, held.folio_refcount);
+		TH_LOG("the FUSE direct %s took a reference on the FS DAX page while the server had it: refcount %d -> %d",
+		       what, before.folio_refcount, held.folio_refcount);
+	if (write) {
+		EXPECT_TRUE(lab_page_is(h->data, 3, 1)) TH_LOG("the server got other data");
+		return;
+	}
 	EXPECT_TRUE(lab_page_is(page, 3, 9))
 		TH_LOG("the server's data did not reach the page through the mapping");
 	EXPECT_EQ(1, pread_page_is(self->fd, 3, 9, false))
@@ -658,41 +665,22 @@ static void fuse_read_takes_no_reference(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(trunc, contract_fuse_direct_read_takes_no_reference, 60)
 {
-	fuse_read_takes_no_reference(_metadata, self, false, false);
+	fuse_io_takes_no_reference(_metadata, self, false, false, false);
 }
 
 TEST_F_TIMEOUT(trunc, contract_fuse_async_direct_read_takes_no_reference, 60)
 {
-	fuse_read_takes_no_reference(_metadata, self, true, false);
+	fuse_io_takes_no_reference(_metadata, self, false, true, false);
 }
 
 TEST_F_TIMEOUT(trunc, contract_fuse_io_uring_direct_read_takes_no_reference, 60)
 {
-	fuse_read_takes_no_reference(_metadata, self, true, true);
+	fuse_io_takes_no_reference(_metadata, self, false, true, true);
 }
 
-/* The same for an O_DIRECT write that the kernel sends asynchronously. */
 TEST_F_TIMEOUT(trunc, contract_fuse_async_direct_write_copies_fs_dax_page, 60)
 {
-	struct lab_page_info before, held;
-	char *page = self->map + 3 * SZ_4K;
-	struct fuse_hold *h;
-	ssize_t got;
-	int ret;
-
-	LAB_REQUIRE(fuse_available(), LAB_FUSE);
-	h = fuse_hold_new(_metadata, self, true);
-	ASSERT_EQ(0, lab_info_addr(self->probe, page, &before));
-	ret = fuse_hold_start(h, true, page);
-	ASSERT_EQ(0, ret) TH_LOG("FUSE O_DIRECT write: %s", strerror(-ret));
-	ASSERT_EQ(0, lab_info_addr(self->probe, page, &held));
-	got = fuse_hold_release(h);
-	ASSERT_EQ((ssize_t)SZ_4K, got) TH_LOG("the FUSE O_DIRECT write returned %zd (%s)",
-					      got, got < 0 ? strerror(-got) : "short");
-	EXPECT_EQ(before.folio_refcount, held.folio_refcount)
-		TH_LOG("the FUSE O_DIRECT write took a reference on the FS DAX page while the server had it: refcount %d -> %d",
-		       before.folio_refcount, held.folio_refcount);
-	EXPECT_TRUE(lab_page_is(h->data, 3, 1)) TH_LOG("the server got other data");
+	fuse_io_takes_no_reference(_metadata, self, true, true, false);
 }
 
 /*
