@@ -22,7 +22,7 @@ dir=$LAB_BUILD/distro
 mkdir -p "$dir/debs" "$dir/configs" "$LAB_RESULTS"
 
 # Symbols the series removes on purpose; their disappearance is expected.
-DESIGN_GONE='CONFIG_ARCH_HAS_PTE_DEVMAP|CONFIG_FS_DAX_LIMITED'
+DESIGN_GONE='CONFIG_ARCH_HAS_PTE_DEVMAP'
 # Identifiers the series removes or whose signature it changes: every .c
 # file that uses one is built.
 CHANGED_IDS='pte_devmap|pmd_devmap|pud_devmap|pgd_devmap|pte_mkdevmap|pmd_mkdevmap|pud_mkdevmap|pfn_t_devmap|PFN_DEV|_PAGE_DEVMAP|PTE_DEVMAP|put_devmap_managed|devmap_managed_key|vmf_insert_pfn_pmd|vmf_insert_pfn_pud|dax_layout_busy_page|dax_break_layout|dax_wait_page_idle|zone_device_page_init|pgmap->type|page->pgmap|ARCH_HAS_PTE_DEVMAP|FS_DAX_LIMITED|pudp_huge_get_and_clear|change_huge_pud'
@@ -30,15 +30,39 @@ CHANGED_IDS='pte_devmap|pmd_devmap|pud_devmap|pgd_devmap|pte_mkdevmap|pmd_mkdevm
 # Debian arch -> kernel ARCH (its cross compiler: LAB_CROSS).
 declare -A karch=([amd64]=x86 [arm64]=arm64 [ppc64el]=powerpc [riscv64]=riscv [s390x]=s390)
 
-# riscv64 is a Debian 13 architecture: its package list comes from trixie,
-# kept in an apt state of its own so that the host's sources are untouched.
+# Debian 13 (trixie) package lists for architecture $1, kept in an apt
+# state of their own so that the host's sources are untouched: riscv64 is
+# a Debian 13 architecture, and s390x's packages are only had from there.
 trixie_apt() {
-	local a=$dir/apt-trixie
+	local arch=$1 a=$dir/apt-trixie-$1
+	shift
 	mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
-	echo "deb [arch=riscv64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$a/sources.list"
+	echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$a/sources.list"
 	apt-get -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
 		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
-		-o APT::Architectures::=riscv64 "$@"
+		-o APT::Architectures::="$arch" "$@"
+}
+
+# When linux-config-6.12 can't be had for $1, the .config of Debian 13's
+# newest linux-headers-6.12.*-FLAVOUR package that downloads is the same
+# config, resolved; it becomes config.ARCH_none_FLAVOUR.
+fetch_headers_config() {
+	local arch=$1 pkg deb flavour
+	trixie_apt "$arch" update >/dev/null 2>&1 || return 0
+	for pkg in $(trixie_apt "$arch" -qq list "linux-headers-6.12.*-*" 2>/dev/null |
+			cut -d/ -f1 | grep -v common | sort -rV); do
+		deb=$(find "$dir/debs" -name "${pkg}_*_$arch.deb" | head -1)
+		if [ -z "$deb" ]; then
+			(cd "$dir/debs" && trixie_apt "$arch" download "$pkg:$arch" >/dev/null 2>&1) || continue
+			deb=$(find "$dir/debs" -name "${pkg}_*_$arch.deb" | head -1)
+		fi
+		[ -n "$deb" ] || continue
+		flavour=${pkg##*-}
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "./usr/src/$pkg/.config" \
+			>"$dir/configs/config.${arch}_none_$flavour"
+		echo "$arch $(basename "$deb") (its .config: linux-config-6.12 could not be downloaded)" >>"$dir/versions"
+		return 0
+	done
 }
 
 # Download linux-config-6.12 for each architecture once; note what the
@@ -47,9 +71,9 @@ fetch() {
 	local arch=$1 deb
 	deb=$(find "$dir/debs" -name "linux-config-6.12_*_$arch.deb" | head -1)
 	if [ -z "$deb" ]; then
-		if [ "$arch" = riscv64 ]; then
-			trixie_apt update >/dev/null 2>&1 || true
-			(cd "$dir/debs" && trixie_apt download "linux-config-6.12:$arch" >/dev/null 2>&1) || true
+		if [ "$arch" = riscv64 ] || [ "$arch" = s390x ]; then
+			trixie_apt "$arch" update >/dev/null 2>&1 || true
+			(cd "$dir/debs" && trixie_apt "$arch" download "linux-config-6.12:$arch" >/dev/null 2>&1) || true
 		else
 			dpkg --print-foreign-architectures | grep -qx "$arch" || [ "$arch" = amd64 ] || {
 				dpkg --add-architecture "$arch"
@@ -60,7 +84,9 @@ fetch() {
 		deb=$(find "$dir/debs" -name "linux-config-6.12_*_$arch.deb" | head -1)
 	fi
 	if [ -z "$deb" ]; then
-		echo "$arch: Debian has no linux-config-6.12 for it in the archives this host reaches" >>"$dir/unavailable"
+		fetch_headers_config "$arch"
+		grep -q "^$arch " "$dir/versions" ||
+			echo "$arch: neither linux-config-6.12 nor a linux-headers-6.12 package downloads from the archives this host reaches" >>"$dir/unavailable"
 		return
 	fi
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir" ./usr/src/linux-config-6.12/
