@@ -32,23 +32,25 @@ build_objs() {
 	for opt in "${dax_opts[@]}"; do
 		enable+=(-e "$opt")
 	done
-	if [ ! -f "$out/.config" ]; then
-		"${mk[@]}" "${defconfig[$arch]}" >/dev/null
-		"$src"/scripts/config --file "$out/.config" "${enable[@]}"
-		"${mk[@]}" olddefconfig >/dev/null
-	fi
-	# Options the architecture cannot have (riscv loses ZONE_DEVICE with
-	# the series) are listed; fs/dax.o is only built with FS_DAX.
+	[ -f "$out/.config" ] || "${mk[@]}" "${defconfig[$arch]}" >/dev/null
+	# Asked for on every run: a changed tree may offer an option that the
+	# last one could not.
+	"$src"/scripts/config --file "$out/.config" "${enable[@]}"
+	"${mk[@]}" olddefconfig >/dev/null
+	# Options the architecture cannot have (s390 has no ZONE_DEVICE) are
+	# listed; fs/dax.o is only built with FS_DAX.
 	local o
 	for o in "${dax_opts[@]}"; do
 		grep -q "^CONFIG_$o=y" "$out/.config" || echo "$o"
 	done >"$out/missing-options"
 	local objs=(mm/ fs/ext4/ fs/xfs/ fs/fuse/ drivers/dax/ drivers/nvdimm/ "arch/$arch/mm/")
+	# dcssblk: s390's DAX driver (FS_DAX_LIMITED)
+	[ "$arch" != s390 ] || objs+=(drivers/s390/block/)
 	! grep -q '^CONFIG_FS_DAX=y' "$out/.config" || objs+=(fs/dax.o)
 	# Compile every object again, so that each run sees all warnings
 	# (ccache replays them, so this is cheap when nothing changed).
 	local d
-	for d in mm fs/ext4 fs/xfs fs/fuse drivers/dax drivers/nvdimm "arch/$arch/mm"; do
+	for d in mm fs/ext4 fs/xfs fs/fuse drivers/dax drivers/nvdimm drivers/s390/block "arch/$arch/mm"; do
 		[ ! -d "$out/$d" ] || find "$out/$d" -name '*.o' -delete
 	done
 	rm -f "$out/fs/dax.o"
