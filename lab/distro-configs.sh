@@ -30,15 +30,16 @@ CHANGED_IDS='pte_devmap|pmd_devmap|pud_devmap|pgd_devmap|pte_mkdevmap|pmd_mkdevm
 # Debian arch -> kernel ARCH (its cross compiler: LAB_CROSS).
 declare -A karch=([amd64]=x86 [arm64]=arm64 [ppc64el]=powerpc [riscv64]=riscv [s390x]=s390)
 
-# Debian 13 (trixie) package lists for architecture $1, kept in an apt
-# state of their own so that the host's sources are untouched: riscv64 is
-# a Debian 13 architecture, and s390x's packages are only had from there.
+# apt-get or apt-cache ($2) on Debian 13 (trixie) package lists for
+# architecture $1, kept in an apt state of their own so that the host's
+# sources are untouched: riscv64 is a Debian 13 architecture, and s390x's
+# packages are only had from there.
 trixie_apt() {
-	local arch=$1 a=$dir/apt-trixie-$1
-	shift
+	local arch=$1 cmd=$2 a=$dir/apt-trixie-$1
+	shift 2
 	mkdir -p "$a/lists/partial" "$a/cache/archives/partial"
 	echo "deb [arch=$arch signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" >"$a/sources.list"
-	apt-get -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
+	"$cmd" -q -o Dir::Etc::SourceList="$a/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
 		-o Dir::State::Lists="$a/lists" -o Dir::Cache="$a/cache" \
 		-o APT::Architectures::="$arch" "$@"
 }
@@ -48,12 +49,12 @@ trixie_apt() {
 # config, resolved; it becomes config.ARCH_none_FLAVOUR.
 fetch_headers_config() {
 	local arch=$1 pkg deb flavour
-	trixie_apt "$arch" update >/dev/null 2>&1 || return 0
-	for pkg in $(trixie_apt "$arch" -qq list "linux-headers-6.12.*-*" 2>/dev/null |
-			cut -d/ -f1 | grep -v common | sort -rV); do
+	trixie_apt "$arch" apt-get update >/dev/null 2>&1 || return 0
+	for pkg in $(trixie_apt "$arch" apt-cache pkgnames linux-headers-6.12. 2>/dev/null |
+			grep -Ev -- '-common(-rt)?$' | sort -rV); do
 		deb=$(find "$dir/debs" -name "${pkg}_*_$arch.deb" | head -1)
 		if [ -z "$deb" ]; then
-			(cd "$dir/debs" && trixie_apt "$arch" download "$pkg:$arch" >/dev/null 2>&1) || continue
+			(cd "$dir/debs" && trixie_apt "$arch" apt-get download "$pkg:$arch" >/dev/null 2>&1) || continue
 			deb=$(find "$dir/debs" -name "${pkg}_*_$arch.deb" | head -1)
 		fi
 		[ -n "$deb" ] || continue
@@ -72,8 +73,8 @@ fetch() {
 	deb=$(find "$dir/debs" -name "linux-config-6.12_*_$arch.deb" | head -1)
 	if [ -z "$deb" ]; then
 		if [ "$arch" = riscv64 ] || [ "$arch" = s390x ]; then
-			trixie_apt "$arch" update >/dev/null 2>&1 || true
-			(cd "$dir/debs" && trixie_apt "$arch" download "linux-config-6.12:$arch" >/dev/null 2>&1) || true
+			trixie_apt "$arch" apt-get update >/dev/null 2>&1 || true
+			(cd "$dir/debs" && trixie_apt "$arch" apt-get download "linux-config-6.12:$arch" >/dev/null 2>&1) || true
 		else
 			dpkg --print-foreign-architectures | grep -qx "$arch" || [ "$arch" = amd64 ] || {
 				dpkg --add-architecture "$arch"
