@@ -46,12 +46,14 @@ trixie_apt() {
 
 # When linux-config-6.12 can't be had for $1, the .config of Debian 13's
 # newest linux-headers-6.12.*-FLAVOUR package that downloads is the same
-# config, resolved; it becomes config.ARCH_none_FLAVOUR.
+# config, resolved; it becomes config.ARCH_none_FLAVOUR.  Only packages
+# of the plain featureset ("none") match: not -rt-, -cloud-, -common.
 fetch_headers_config() {
 	local arch=$1 pkg deb flavour
 	trixie_apt "$arch" apt-get update >/dev/null 2>&1 || return 0
 	for pkg in $(trixie_apt "$arch" apt-cache pkgnames linux-headers-6.12. 2>/dev/null |
-			grep -Ev -- '-common(-rt)?$' | sort -rV); do
+			grep -E '^linux-headers-6\.12\.[0-9]+\+deb[0-9]+-[a-z0-9]+$' |
+			grep -v -- '-common$' | sort -rV); do
 		deb=$(find "$dir/debs" -name "${pkg}_*_$arch.deb" | head -1)
 		if [ -z "$deb" ]; then
 			(cd "$dir/debs" && trixie_apt "$arch" apt-get download "$pkg:$arch" >/dev/null 2>&1) || continue
