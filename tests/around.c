@@ -594,6 +594,16 @@ TEST_F_TIMEOUT(around, contract_around_two_processes, 60)
 		       mapped_str(s->probe, s->map));
 }
 
+/* Map the file with @advice and read pages HIT - 1 and HIT in turn. */
+static void read_two_neighbours(struct __test_metadata *_metadata,
+				struct ar *s, int advice)
+{
+	populate(_metadata, s, 1, 0, NR_PAGES);
+	ar_map(_metadata, s, MAP_SHARED, advice);
+	touch_read(s->map, HIT - 1);
+	touch_read(s->map, HIT);
+}
+
 /*
  * Without madvise(), fault-around follows the faults: a read fault next
  * to the previous one maps its window.  Pages HIT - 1 and HIT are read
@@ -606,10 +616,7 @@ TEST_F_TIMEOUT(around, contract_sequential_reads_fault_around, 60)
 	struct tally t = { 0 };
 	size_t pg;
 
-	populate(_metadata, s, 1, 0, NR_PAGES);
-	ar_map(_metadata, s, MAP_SHARED, MADV_NORMAL);
-	touch_read(s->map, HIT - 1);
-	touch_read(s->map, HIT);
+	read_two_neighbours(_metadata, s, MADV_NORMAL);
 
 	for (pg = WIN; pg < WIN + WIN_PAGES; pg++) {
 		page_info(_metadata, s, s->map, pg, &info);
@@ -638,10 +645,7 @@ TEST_F_TIMEOUT(around, random_advice_maps_only_the_faulting_pages, 60)
 	struct tally t = { 0 };
 	size_t pg;
 
-	populate(_metadata, s, 1, 0, NR_PAGES);
-	ar_map(_metadata, s, MAP_SHARED, MADV_RANDOM);
-	touch_read(s->map, HIT - 1);
-	touch_read(s->map, HIT);
+	read_two_neighbours(_metadata, s, MADV_RANDOM);
 
 	for (pg = 0; pg < NR_PAGES; pg++) {
 		bool touched = pg == HIT - 1 || pg == HIT;
@@ -940,31 +944,6 @@ TEST_F_TIMEOUT(around_fs, evict_after_around_leaves_pages_idle, 60)
 		       s->dax->name, warning);
 	for (pg = 0; pg < NR_PAGES; pg++)
 		want_idle(_metadata, s, pg, "after the file was evicted");
-}
-
-struct trunc_arg {
-	int fd;
-	off_t size;
-};
-
-static int do_truncate(const void *p)
-{
-	const struct trunc_arg *a = p;
-
-	return ftruncate(a->fd, a->size) ? errno : 0;
-}
-
-struct punch_arg {
-	int fd;
-	off_t off, len;
-};
-
-static int do_punch(const void *p)
-{
-	const struct punch_arg *a = p;
-
-	return fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			 a->off, a->len) ? errno : 0;
 }
 
 /*

@@ -5,7 +5,7 @@
  * TCP connection or on an RDS socket, a kernel TLS record that can't go
  * out, a FUSE direct write whose server has not answered), and the
  * forked worker that runs an operation which may have to wait for them.
- * Plain helpers, no harness: used by truncate.c and reflink.c.
+ * Plain helpers, no harness: used by truncate.c, reflink.c and around.c.
  */
 #ifndef LAB_HOLD_H
 #define LAB_HOLD_H
@@ -644,6 +644,32 @@ static inline void worker_reap(struct worker *w)
 		return;
 	kill(w->pid, SIGKILL);
 	worker_wait(w, LIVE_MS);
+}
+
+/* Operations for a worker: ftruncate() and a hole punch, errno or 0. */
+struct trunc_arg {
+	int fd;
+	off_t size;
+};
+
+static inline int do_truncate(const void *p)
+{
+	const struct trunc_arg *a = p;
+
+	return ftruncate(a->fd, a->size) ? errno : 0;
+}
+
+struct punch_arg {
+	int fd;
+	off_t off, len;
+};
+
+static inline int do_punch(const void *p)
+{
+	const struct punch_arg *a = p;
+
+	return fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			 a->off, a->len) ? errno : 0;
 }
 
 #endif /* LAB_HOLD_H */

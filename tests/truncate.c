@@ -72,31 +72,6 @@ static off_t file_size(int fd)
 	return fstat(fd, &st) ? -1 : st.st_size;
 }
 
-struct trunc_arg {
-	int fd;
-	off_t size;
-};
-
-static int do_truncate(const void *p)
-{
-	const struct trunc_arg *a = p;
-
-	return ftruncate(a->fd, a->size) ? errno : 0;
-}
-
-struct punch_arg {
-	int fd;
-	off_t off, len;
-};
-
-static int do_punch(const void *p)
-{
-	const struct punch_arg *a = p;
-
-	return fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			 a->off, a->len) ? errno : 0;
-}
-
 static int do_umount(const void *p)
 {
 	return umount2(p, 0) ? errno : 0;
